@@ -1,0 +1,1 @@
+"""storybuild: plain-text stories to narrated videos, built as a doit graph."""

@@ -1,0 +1,39 @@
+"""What every backend declares: a name, a version, and its options as a pydantic model.
+
+The name, version and options go into every artifact's recipe, so upgrading a backend or changing
+one option rebuilds exactly what it made.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class NoOptions(BaseModel):
+    """For backends that take no options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Backend:
+    """Base of every backend class: identity plus validated options."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, options: BaseModel | dict[str, Any] | None = None) -> None:
+        if not isinstance(options, BaseModel):
+            options = self.Options.model_validate(options or {})
+        self.options = options
+
+    @classmethod
+    def recipe(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """The backend's part of an artifact recipe: name, version and validated options."""
+        return {
+            "backend": cls.name,
+            "version": cls.version,
+            "options": cls.Options.model_validate(options).model_dump(mode="json"),
+        }

@@ -1,0 +1,106 @@
+"""The cast: every character with gender, look and a voice of its own.
+
+Sources, strongest first: the story's story.toml, the ``male_``/``female_`` tag prefix, then the
+language-model backend's guesses. Voices are handed out from the TTS backend's pool per gender;
+each character's preferred slot comes from a stable hash of its name, so adding a character rarely
+moves anyone else's voice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import xxhash
+from pydantic import BaseModel
+
+from .backends.llm import LLMBackend
+from .backends.tts import TTSBackend, Voice
+from .config import CharacterSettings
+from .errors import ConfigError
+from .story.model import NARRATOR, Story
+
+
+class Member(BaseModel):
+    """One character of cast.json."""
+
+    name: str
+    gender: str | None = None
+    look: str = ""
+    voice: Voice
+    lora: str | None = None
+
+
+class Cast(BaseModel):
+    """cast.json: who is in the story and how they sound and look."""
+
+    characters: list[Member]
+
+    def member(self, name: str) -> Member:
+        """The member called ``name``; KeyError if none is."""
+        for member in self.characters:
+            if member.name == name:
+                return member
+        raise KeyError(name)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Cast:
+        """Read a cast.json."""
+        return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+
+
+def _voice(spec: str, voices_dir: Path) -> Voice:
+    """A voice from story.toml: a file in voices/ is a sample, anything else a backend voice name."""
+    sample = voices_dir / spec
+    if "/" not in spec and "\\" not in spec and sample.is_file():
+        return Voice(name=spec, sample=sample)
+    return Voice(name=spec)
+
+
+def build_cast(
+    story: Story,
+    overrides: dict[str, CharacterSettings],
+    llm: LLMBackend,
+    tts: TTSBackend,
+    voices_dir: Path,
+) -> Cast:
+    """Decide gender, look and voice for every character of ``story``."""
+    names = [character.name for character in story.characters]
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        raise ConfigError(f"story.toml describes {', '.join(unknown)}, who never speak in {story.path}")
+    gender = {c.name: (overrides.get(c.name) or CharacterSettings()).gender or c.gender for c in story.characters}
+    look = {name: (overrides.get(name) or CharacterSettings()).look or "" for name in names}
+    open_questions = [n for n in names if n != NARRATOR and (gender[n] is None or not look[n])]
+    for guess in llm.guess_cast(story, open_questions) if open_questions else []:
+        gender[guess.name] = gender[guess.name] or guess.gender
+        look[guess.name] = look[guess.name] or guess.look
+
+    voices: dict[str, Voice] = {}
+    for name in names:
+        spec = (overrides.get(name) or CharacterSettings()).voice
+        if spec:
+            voices[name] = _voice(spec, voices_dir)
+    if NARRATOR in names and NARRATOR not in voices:
+        voices[NARRATOR] = tts.narrator_voice(story.language)
+    taken = {(v.name, v.pitch) for v in voices.values()}
+    for name in names:
+        if name in voices:
+            continue
+        pool = tts.voice_pool(gender[name], story.language)
+        start = xxhash.xxh32_intdigest(name.encode("utf-8")) % len(pool)
+        order = pool[start:] + pool[:start]
+        choice = next((v for v in order if (v.name, v.pitch) not in taken), order[0])
+        voices[name] = choice
+        taken.add((choice.name, choice.pitch))
+
+    members = [
+        Member(
+            name=name,
+            gender=gender[name],
+            look=look[name],
+            voice=voices[name],
+            lora=(overrides.get(name) or CharacterSettings()).lora,
+        )
+        for name in names
+    ]
+    return Cast(characters=members)

@@ -1,0 +1,78 @@
+"""The task graph: one doit stage per artifact kind, importable by any dodo.py.
+
+    from storybuild.graph import *          # the stages, as doit task creators
+    DOIT_CONFIG = doit_config()
+
+Stages and what they make under build/<story>/:
+
+    cast       cast.json              tts        lines/0001.wav ...
+    narration  narration.wav, timeline.json
+    subtitles  story.srt, story.vtt   sfx_plan   sfx_plan.json
+    sfx        sfx/001.wav ...        final_wav  final.wav
+    character  characters/<name>.png  scene      scenes/<scene>.png
+    thumbnail  thumbnail.png          animate    clips/<scene>.mp4
+    video      video.mp4              final_mp4  final.mp4
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .audio import cast_artifacts, narration_artifacts, subtitle_artifacts, tts_artifacts
+from .sound import final_wav_artifacts, sfx_artifacts, sfx_plan_artifacts
+from .stage import Stage, Validate
+from .video import final_mp4_artifacts, video_artifacts
+from .visual import animate_artifacts, character_artifacts, scene_artifacts, thumbnail_artifacts
+
+validate = Validate()
+cast = Stage("cast", "Decide every character's gender, look and voice (cast.json)", cast_artifacts)
+tts = Stage("tts", "Voice every spoken line (lines/NNNN.wav)", tts_artifacts)
+narration = Stage("narration", "Join the lines with pauses and time them (narration.wav, timeline.json)", narration_artifacts)
+subtitles = Stage("subtitles", "Write subtitles from the timeline (story.srt, story.vtt)", subtitle_artifacts)
+sfx_plan = Stage("sfx_plan", "Place the sound cues on the timeline (sfx_plan.json)", sfx_plan_artifacts)
+sfx = Stage("sfx", "Make every sound cue (sfx/NNN.wav)", sfx_artifacts)
+final_wav = Stage("final_wav", "Mix narration and cues, ducked and loudness-normalized (final.wav)", final_wav_artifacts)
+character = Stage("character", "Draw a portrait of every character (characters/<name>.png)", character_artifacts)
+scene = Stage("scene", "Draw every scene (scenes/<scene>.png)", scene_artifacts)
+thumbnail = Stage("thumbnail", "Put the title over the key scene (thumbnail.png)", thumbnail_artifacts)
+animate = Stage("animate", "Animate every scene for exactly its narrated length (clips/<scene>.mp4)", animate_artifacts)
+video = Stage("video", "Join the clips at the scene boundaries (video.mp4)", video_artifacts)
+final_mp4 = Stage("final_mp4", "Mux picture, soundtrack, subtitles and chapters; verify (final.mp4)", final_mp4_artifacts)
+
+
+def doit_config(**overrides: Any) -> dict[str, Any]:
+    """DOIT_CONFIG for a storybuild project: its DB, checker, reporter and defaults."""
+    from ..progress import StoryReporter
+    from ..store.checker import XXHashChecker
+
+    config: dict[str, Any] = {
+        "backend": "storybuild",
+        "dep_file": ".storybuild/doit.sqlite3",
+        "check_file_uptodate": XXHashChecker,
+        "reporter": StoryReporter,
+        "continue": True,
+        "par_type": "thread",
+        "default_tasks": ["final_mp4"],
+        "verbosity": 1,
+    }
+    config.update(overrides)
+    return config
+
+
+__all__ = [
+    "animate",
+    "cast",
+    "character",
+    "doit_config",
+    "final_mp4",
+    "final_wav",
+    "narration",
+    "scene",
+    "sfx",
+    "sfx_plan",
+    "subtitles",
+    "thumbnail",
+    "tts",
+    "validate",
+    "video",
+]

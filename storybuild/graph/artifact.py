@@ -1,0 +1,131 @@
+"""One artifact task: its definition (recipe, inputs, targets) and the action that makes it.
+
+Every stage describes its artifacts as ``Artifact``s; this module turns each into a doit task
+dict and runs it the same way: work out the generation request, derive the cache key from the
+recipe and the inputs' content, link the result from the cache or generate it into temp files,
+keep it in the cache, and rename it into place. The recipe digest is the task's one
+``config_changed`` value (doit keeps a single key for it), so a changed backend, option, text or
+seed makes exactly that task stale.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from doit.exceptions import TaskFailed
+from doit.tools import config_changed
+
+from ..errors import StorybuildError
+from ..store import journal
+from ..store.atomic import temp_path
+from ..store.cache import ArtifactCache
+from ..store.hashing import digest, file_digest
+
+Request = dict[str, Any]
+Plan = Callable[[], Request]
+Build = Callable[[Request, dict[str, Path]], None]
+
+
+@dataclass
+class Runtime:
+    """What every action shares: the cache and the journal."""
+
+    cache: ArtifactCache
+    journal: Path
+
+
+@dataclass
+class Artifact:
+    """The definition of one artifact task.
+
+    ``recipe`` is everything known at graph time that shapes the result; ``plan`` adds what is
+    only known once the dependencies exist (a voice from cast.json, a duration from the timeline)
+    and returns the request handed to ``build``. ``inputs`` are the files ``build`` reads as data:
+    their content goes into the cache key. ``deps`` are further files that make the task stale.
+    """
+
+    stage: str
+    item: str
+    targets: dict[str, str]
+    recipe: dict[str, Any]
+    build: Build
+    runtime: Runtime
+    plan: Plan | None = None
+    inputs: list[str] = field(default_factory=list)
+    deps: list[str] = field(default_factory=list)
+    title: str = ""
+
+    def task(self) -> dict[str, Any]:
+        """The doit subtask dict."""
+        file_dep = sorted({posixpath.normpath(p) for p in (*self.inputs, *self.deps)})
+        return {
+            "name": self.item,
+            "actions": [(run, [self])],
+            "file_dep": file_dep,
+            "targets": [posixpath.normpath(p) for p in self.targets.values()],
+            "uptodate": [config_changed(digest(self.recipe))],
+            "clean": True,
+            "doc": self.title,
+        }
+
+
+def cache_key(artifact: Artifact, request: Request) -> str:
+    """The cache key: the recipe, the request and the inputs' content."""
+    inputs = {posixpath.normpath(p): file_digest(p) for p in artifact.inputs}
+    return digest({"stage": artifact.stage, "recipe": artifact.recipe, "request": request, "inputs": inputs})
+
+
+def run(artifact: Artifact) -> dict[str, Any] | TaskFailed:
+    """The doit action: reuse from the cache or generate, then place the targets atomically."""
+    started = time.monotonic()
+    try:
+        request = artifact.plan() if artifact.plan else {}
+        key = cache_key(artifact, request)
+        targets = {name: Path(path) for name, path in artifact.targets.items()}
+        cache = artifact.runtime.cache
+        if cache.fetch(key, targets):
+            outcome = "reused"
+        else:
+            _generate(artifact, request, key, targets)
+            outcome = "generated"
+    except StorybuildError as exc:
+        _remove_stale(artifact)
+        return TaskFailed(f"{artifact.stage} {artifact.item}: {exc}")
+    except OSError as exc:
+        _remove_stale(artifact)
+        where = f" ({exc.filename})" if exc.filename else ""
+        return TaskFailed(f"{artifact.stage} {artifact.item}: {exc.strerror or exc}{where}")
+    seconds = round(time.monotonic() - started, 3)
+    journal.append(
+        artifact.runtime.journal,
+        {"stage": artifact.stage, "item": artifact.item, "outcome": outcome, "key": key, "seconds": seconds},
+    )
+    return {"outcome": outcome, "seconds": seconds}
+
+
+def _remove_stale(artifact: Artifact) -> None:
+    """A failed task's old targets no longer match its recipe: remove them, never leave them."""
+    for path in artifact.targets.values():
+        Path(path).unlink(missing_ok=True)
+
+
+def _generate(artifact: Artifact, request: Request, key: str, targets: dict[str, Path]) -> None:
+    temps = {name: temp_path(path) for name, path in targets.items()}
+    try:
+        for path in temps.values():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        artifact.build(request, temps)
+        missing = [name for name, path in temps.items() if not path.is_file()]
+        if missing:
+            raise StorybuildError(f"the build produced no {', '.join(missing)}")
+        artifact.runtime.cache.store(key, temps)
+        for name, path in temps.items():
+            path.replace(targets[name])
+    finally:
+        for path in temps.values():
+            path.unlink(missing_ok=True)

@@ -1,0 +1,133 @@
+"""The voice stages: cast, tts, narration, subtitles.
+
+Each function yields the ``Artifact``s of one story; ``storybuild.graph`` wraps them as stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..backends.tts import SpeechRequest, Voice
+from ..cast import Cast, build_cast
+from ..store.atomic import write_json
+from ..story.model import Cue, Line
+from ..subtitles import cards, to_srt, to_vtt
+from .artifact import Artifact, Request
+from .project import Project, StoryEntry
+
+
+def cast_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
+    """cast.json: every character with gender, look and voice."""
+    story, settings, layout = entry.story, entry.settings, entry.layout
+    recipe = {
+        "characters": [[c.name, c.gender] for c in story.characters],
+        "overrides": {k: v.model_dump() for k, v in sorted(settings.characters.items())},
+        "language": story.language,
+        "llm": project.backend_recipe(entry, "llm"),
+        "tts": project.backend_recipe(entry, "tts"),
+    }
+    voices_dir = Path(layout.source_dir) / "voices"
+
+    def build(request: Request, out: dict[str, Path]) -> None:
+        cast = build_cast(
+            story, settings.characters, project.backend(entry, "llm"), project.backend(entry, "tts"), voices_dir
+        )
+        write_json(out["cast.json"], cast.model_dump(mode="json"))
+
+    yield Artifact(
+        stage="cast", item=entry.slug, targets={"cast.json": layout.cast}, recipe=recipe,
+        build=build, runtime=project.runtime, title=f"cast of {story.title}",
+    )
+
+
+def tts_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
+    """One wav per spoken line, in the speaker's voice from cast.json."""
+    story, layout = entry.story, entry.layout
+    backend_recipe = project.backend_recipe(entry, "tts")
+    samples = {
+        name: layout.voice_sample(spec.voice)
+        for name, spec in entry.settings.characters.items()
+        if spec.voice and Path(layout.voice_sample(spec.voice)).is_file()
+    }
+    for line in story.lines:
+        recipe = {
+            "tts": backend_recipe, "text": line.text, "hints": line.hints,
+            "language": story.language, "speaker": line.speaker,
+        }
+        yield Artifact(
+            stage="tts", item=f"{entry.slug}/{line.id}", targets={"line.wav": layout.line_wav(line.id)},
+            recipe=recipe, plan=_speech_plan(layout.cast, line, story.language),
+            build=_speech_build(project, entry), runtime=project.runtime,
+            inputs=[samples[line.speaker]] if line.speaker in samples else [], deps=[layout.cast],
+            title=f"{line.speaker}: {line.text[:40]}",
+        )
+
+
+def _speech_plan(cast_path: str, line: Line, language: str):
+    def plan() -> Request:
+        voice = Cast.load(cast_path).member(line.speaker).voice
+        return {"text": line.text, "hints": line.hints, "language": language, "voice": voice.model_dump(mode="json")}
+
+    return plan
+
+
+def _speech_build(project: Project, entry: StoryEntry):
+    def build(request: Request, out: dict[str, Path]) -> None:
+        speech = SpeechRequest(
+            text=request["text"], hints=request["hints"], language=request["language"],
+            voice=Voice.model_validate(request["voice"]),
+        )
+        project.backend(entry, "tts").synthesize(speech, out["line.wav"])
+
+    return build
+
+
+def narration_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
+    """narration.wav and timeline.json: the lines joined with pauses, and when everything happens."""
+    story, layout, audio = entry.story, entry.layout, entry.settings.audio
+    fps = entry.settings.video.fps
+    structure = [
+        [scene.id, [_item_shape(item) for item in scene.items]] for scene in story.scenes
+    ]
+    wavs = {line.id: layout.line_wav(line.id) for line in story.lines}
+
+    def build(request: Request, out: dict[str, Path]) -> None:
+        from ..media.audio import write_wav
+        from ..timeline import assemble
+
+        data, timeline = assemble(story, {k: Path(v) for k, v in wavs.items()}, audio, fps)
+        write_wav(out["narration.wav"], data, audio.sample_rate)
+        write_json(out["timeline.json"], timeline.model_dump(mode="json"))
+
+    yield Artifact(
+        stage="narration", item=entry.slug,
+        targets={"narration.wav": layout.narration, "timeline.json": layout.timeline},
+        recipe={"audio": audio.model_dump(), "fps": fps, "structure": structure},
+        build=build, runtime=project.runtime, inputs=list(wavs.values()),
+        title=f"narration of {story.title}",
+    )
+
+
+def _item_shape(item: Line | Cue) -> list:
+    if isinstance(item, Line):
+        return ["line", item.id, item.speaker, item.text]
+    return ["cue", item.id, item.anchor, item.line, item.position]
+
+
+def subtitle_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
+    """story.srt and story.vtt from the timeline."""
+    layout = entry.layout
+
+    def build(request: Request, out: dict[str, Path]) -> None:
+        from ..timeline import Timeline
+
+        items = cards(Timeline.load(layout.timeline))
+        out["story.srt"].write_text(to_srt(items), encoding="utf-8")
+        out["story.vtt"].write_text(to_vtt(items), encoding="utf-8")
+
+    yield Artifact(
+        stage="subtitles", item=entry.slug, targets={"story.srt": layout.srt, "story.vtt": layout.vtt},
+        recipe={"format": 1}, build=build, runtime=project.runtime, inputs=[layout.timeline],
+        title=f"subtitles of {entry.story.title}",
+    )

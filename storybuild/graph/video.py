@@ -1,0 +1,68 @@
+"""The film stages: video (the clips joined) and final_mp4 (picture, sound, subtitles, chapters).
+
+final_mp4 probes what it wrote before it lets the file take the target's name: a video with a
+missing stream or a duration off by more than a frame fails the task instead of being shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..story.model import scene_title
+from ..timeline import Timeline
+from .artifact import Artifact, Request
+from .project import Project, StoryEntry
+
+
+def video_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
+    """video.mp4: every scene's clip in order, cut or cross-faded at the scene boundaries."""
+    layout, video = entry.layout, entry.settings.video
+    clips = [layout.clip(scene.id) for scene in entry.story.scenes]
+
+    def build(request: Request, out: dict[str, Path]) -> None:
+        from ..media.video import join_clips
+
+        join_clips([Path(c) for c in clips], out["video.mp4"], fps=video.fps,
+                   transition=video.transition, fade=video.crossfade)
+
+    yield Artifact(
+        stage="video", item=entry.slug, targets={"video.mp4": layout.video},
+        recipe={"fps": video.fps, "transition": video.transition, "fade": video.crossfade, "join": 1},
+        build=build, runtime=project.runtime, inputs=clips, title=f"picture of {entry.story.title}",
+    )
+
+
+def final_mp4_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
+    """final.mp4: the picture, final.wav, soft subtitles, one chapter per scene, title metadata."""
+    story, layout, video = entry.story, entry.layout, entry.settings.video
+    width, height = video.size
+    metadata = {"language": story.language, "comment": "made with storybuild"}
+
+    def plan() -> Request:
+        timeline = Timeline.load(layout.timeline)
+        chapters = [[s.start, s.end, scene_title(s.id)] for s in timeline.scenes]
+        return {"chapters": chapters, "duration": timeline.duration}
+
+    def build(request: Request, out: dict[str, Path]) -> None:
+        from ..media.video import mux_final, verify_final
+
+        target = out["final.mp4"]
+        chapters = [tuple(chapter) for chapter in request["chapters"]]
+        mux_final(
+            Path(layout.video), Path(layout.final_wav), target, subtitles=Path(layout.srt),
+            chapters=chapters, title=story.title, metadata=metadata, burn_subtitles=video.burn_subtitles,
+        )
+        verify_final(target, {
+            "width": width, "height": height, "fps": video.fps, "duration": request["duration"],
+            "chapters": len(chapters), "subtitles": True,
+        })
+
+    yield Artifact(
+        stage="final_mp4", item=entry.slug, targets={"final.mp4": layout.final_mp4},
+        recipe={"title": story.title, "metadata": metadata, "burn": video.burn_subtitles,
+                "size": [width, height], "fps": video.fps, "mux": 1},
+        plan=plan, build=build, runtime=project.runtime,
+        inputs=[layout.video, layout.final_wav, layout.srt], deps=[layout.timeline],
+        title=f"video of {story.title}",
+    )

@@ -1,0 +1,143 @@
+"""The picture stages: character portraits, scene images, the thumbnail and animated clips.
+
+A clip's length comes from timeline.json, but only its frame count enters the cache key: editing
+a line in scene 3 regenerates scene 3's clip, and every other clip is reused even though the
+timeline file changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..backends import backend_class
+from ..backends.animate import ClipRequest
+from ..backends.image import ImageRequest
+from ..cast import Cast
+from ..story.model import NARRATOR, Scene, Story
+from ..timeline import Timeline
+from .artifact import Artifact, Request
+from .project import Project, StoryEntry
+
+PORTRAIT_SIZE = (512, 768)
+
+
+def _style(entry: StoryEntry) -> str:
+    return entry.story.style or entry.settings.style
+
+
+def character_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
+    """A 2:3 portrait of every character but the narrator, from cast.json's look."""
+    layout, style = entry.layout, _style(entry)
+    backend_recipe = project.backend_recipe(entry, "image")
+    for character in entry.story.characters:
+        if character.name == NARRATOR:
+            continue
+        seed = entry.seed("character", character.name)
+
+        def plan(name: str = character.name, seed: int = seed) -> Request:
+            member = Cast.load(layout.cast).member(name)
+            return {
+                "kind": "portrait", "prompt": member.look, "style": style, "caption": name.replace("_", " "),
+                "characters": [{"name": name, "gender": member.gender, "look": member.look, "lora": member.lora}],
+                "width": PORTRAIT_SIZE[0], "height": PORTRAIT_SIZE[1], "seed": seed,
+            }
+
+        yield Artifact(
+            stage="character", item=f"{entry.slug}/{character.name}",
+            targets={"portrait.png": layout.portrait(character.name)},
+            recipe={"image": backend_recipe, "style": style, "seed": seed, "name": character.name},
+            plan=plan, build=_image_build(project, entry, "portrait.png"), runtime=project.runtime,
+            deps=[layout.cast], title=f"portrait of {character.name}",
+        )
+
+
+def _image_build(project: Project, entry: StoryEntry, target: str):
+    def build(request: Request, out: dict[str, Path]) -> None:
+        project.backend(entry, "image").generate(ImageRequest.model_validate(request), out[target])
+
+    return build
+
+
+def scene_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
+    """Each scene's still, from its description and the characters speaking in it."""
+    layout, style = entry.layout, _style(entry)
+    width, height = entry.settings.video.size
+    backend_recipe = project.backend_recipe(entry, "image")
+    uses_portraits = getattr(backend_class("image", entry.settings.image.backend), "uses_portraits", False)
+    for scene in entry.story.scenes:
+        seed = entry.seed("scene", scene.id)
+        speakers = scene.speakers
+        portraits = [layout.portrait(name) for name in speakers]
+
+        def plan(scene: Scene = scene, speakers: list[str] = speakers, seed: int = seed) -> Request:
+            cast = Cast.load(layout.cast)
+            refs = []
+            for name in speakers:
+                member = cast.member(name)
+                refs.append(
+                    {"name": name, "gender": member.gender, "look": member.look, "lora": member.lora,
+                     "portrait": layout.portrait(name) if uses_portraits else None}
+                )
+            return {
+                "kind": "scene", "prompt": scene.description, "style": style, "caption": scene.title,
+                "characters": refs, "width": width, "height": height, "seed": seed,
+            }
+
+        yield Artifact(
+            stage="scene", item=f"{entry.slug}/{scene.id}", targets={"scene.png": layout.scene_png(scene.id)},
+            recipe={"image": backend_recipe, "description": scene.description, "style": style,
+                    "speakers": speakers, "size": [width, height], "seed": seed},
+            plan=plan, build=_image_build(project, entry, "scene.png"), runtime=project.runtime,
+            inputs=portraits if uses_portraits else [], deps=[layout.cast],
+            title=f"scene {scene.id}",
+        )
+
+
+def key_scene(story: Story) -> Scene:
+    """The scene the thumbnail shows: the one with the most spoken lines, the earliest on a tie."""
+    return max(story.scenes, key=lambda scene: (len(scene.lines), -story.scenes.index(scene)))
+
+
+def thumbnail_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
+    """thumbnail.png: the title over the key scene."""
+    layout, title = entry.layout, entry.story.title
+    scene_png = layout.scene_png(key_scene(entry.story).id)
+
+    def build(request: Request, out: dict[str, Path]) -> None:
+        from ..media.thumbnail import render_thumbnail
+
+        render_thumbnail(Path(scene_png), title, out["thumbnail.png"], 1280, 720)
+
+    yield Artifact(
+        stage="thumbnail", item=entry.slug, targets={"thumbnail.png": layout.thumbnail},
+        recipe={"title": title, "size": [1280, 720], "renderer": 1}, build=build,
+        runtime=project.runtime, inputs=[scene_png], title=f"thumbnail of {title}",
+    )
+
+
+def animate_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
+    """Each scene's clip, exactly as many frames as the scene lasts in the timeline."""
+    layout, video = entry.layout, entry.settings.video
+    width, height = video.size
+    backend_recipe = project.backend_recipe(entry, "animate")
+    for scene in entry.story.scenes:
+        seed = entry.seed("animate", scene.id)
+        image = layout.scene_png(scene.id)
+
+        def plan(scene: Scene = scene, image: str = image, seed: int = seed) -> Request:
+            _, frames = Timeline.load(layout.timeline).frame_span(scene.id, video.fps)
+            return {
+                "image": image, "frames": max(frames, 1), "fps": video.fps, "width": width, "height": height,
+                "seed": seed, "motion": scene.id, "prompt": scene.description,
+            }
+
+        def build(request: Request, out: dict[str, Path]) -> None:
+            project.backend(entry, "animate").animate(ClipRequest.model_validate(request), out["clip.mp4"])
+
+        yield Artifact(
+            stage="animate", item=f"{entry.slug}/{scene.id}", targets={"clip.mp4": layout.clip(scene.id)},
+            recipe={"animate": backend_recipe, "fps": video.fps, "size": [width, height], "seed": seed},
+            plan=plan, build=build, runtime=project.runtime, inputs=[image], deps=[layout.timeline],
+            title=f"clip of {scene.id}",
+        )

@@ -1,0 +1,85 @@
+"""Audio arrays in and out of wav files, and the small reshapes the pipeline needs between them.
+
+Samples are float32 in [-1, 1], shaped ``(n,)`` for mono and ``(n, channels)`` otherwise.
+"""
+
+from __future__ import annotations
+
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from scipy import signal
+
+from ..errors import MediaError
+
+__all__ = ["read_wav", "resample", "silence", "to_mono", "to_stereo", "trim_silence", "write_wav"]
+
+
+def read_wav(path: Path | str) -> tuple[np.ndarray, int]:
+    """The samples of an audio file as float32 ``(n,)`` or ``(n, channels)``, and its sample rate."""
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=False)
+    except (OSError, RuntimeError) as exc:
+        raise MediaError(f"cannot read audio {path}: {exc}") from exc
+    return data, int(rate)
+
+
+def write_wav(path: Path | str, data: np.ndarray, rate: int, subtype: str = "PCM_16") -> None:
+    """Write ``data`` to ``path`` as a wav; float input outside [-1, 1] is clipped, not wrapped."""
+    data = np.asarray(data)
+    if np.issubdtype(data.dtype, np.floating) and subtype.startswith("PCM"):
+        data = np.clip(data, -1.0, 1.0)
+    try:
+        sf.write(str(path), data, int(rate), subtype=subtype, format="WAV")
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise MediaError(f"cannot write audio {path}: {exc}") from exc
+
+
+def to_mono(data: np.ndarray) -> np.ndarray:
+    """``data`` as one channel: the mean of its channels."""
+    return data if data.ndim == 1 else data.mean(axis=1, dtype=np.float32)
+
+
+def to_stereo(data: np.ndarray) -> np.ndarray:
+    """``data`` as two channels ``(n, 2)``: mono is duplicated, more channels are folded to mono."""
+    if data.ndim == 2 and data.shape[1] == 2:
+        return data
+    mono = to_mono(data)
+    return np.repeat(mono[:, None], 2, axis=1)
+
+
+def resample(data: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """``data`` converted to ``to_rate`` with a polyphase filter (exact for 22050 -> 48000)."""
+    if from_rate <= 0 or to_rate <= 0:
+        raise MediaError(f"cannot resample from {from_rate} Hz to {to_rate} Hz")
+    if from_rate == to_rate or len(data) == 0:
+        return data
+    common = gcd(int(from_rate), int(to_rate))
+    out = signal.resample_poly(data, to_rate // common, from_rate // common, axis=0)
+    return out.astype(np.float32, copy=False)
+
+
+def trim_silence(
+    data: np.ndarray, rate: int, threshold_db: float = -45.0, keep: float = 0.02
+) -> tuple[np.ndarray, int]:
+    """``data`` without the silence before and after it, keeping ``keep`` seconds of margin.
+
+    Returns the trimmed audio and how many samples were cut from the start, so a caller that
+    times words from the original can shift them. Silent input comes back empty.
+    """
+    level = np.abs(data) if data.ndim == 1 else np.abs(data).max(axis=1)
+    loud = np.flatnonzero(level > 10 ** (threshold_db / 20))
+    if len(loud) == 0:
+        return data[:0], len(data)
+    margin = int(round(keep * rate))
+    start = max(0, int(loud[0]) - margin)
+    end = min(len(data), int(loud[-1]) + 1 + margin)
+    return data[start:end], start
+
+
+def silence(seconds: float, rate: int, channels: int = 1) -> np.ndarray:
+    """``seconds`` of digital silence, mono ``(n,)`` or ``(n, channels)``."""
+    n = max(0, int(round(seconds * rate)))
+    return np.zeros(n if channels == 1 else (n, channels), np.float32)

@@ -1,0 +1,161 @@
+"""The progress display and end-of-run summary, as a doit reporter.
+
+One line per task that ran (count done/total, stage, item, what happened, time), failures with
+their message in full, and a summary: built (generated / reused from the cache), up to date,
+failed. On a terminal a status line also shows what is running now. Registered as the doit
+reporter ``storybuild``; ``doit_config()`` selects it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, TextIO
+
+
+def _is_group(task: Any) -> bool:
+    return not task.actions
+
+
+class StoryReporter:
+    """A doit reporter that speaks in stages and artifacts."""
+
+    desc = "storybuild: progress per stage and item, and a build summary"
+
+    def __init__(self, outstream: TextIO, options: dict[str, Any]) -> None:
+        self.out = outstream
+        self.failures: list[tuple[str, str]] = []
+        self.counts = {"generated": 0, "reused": 0, "ran": 0, "uptodate": 0, "failed": 0}
+        self.total = 0
+        self.done = 0
+        self.started = time.monotonic()
+        self.running: dict[str, float] = {}
+        self.lock = threading.Lock()
+        self.live = bool(getattr(outstream, "isatty", lambda: False)())
+
+    # doit calls these ---------------------------------------------------------------------
+    def initialize(self, tasks: dict[str, Any], selected_tasks: list[str]) -> None:
+        """Count the tasks with actions that this run will consider."""
+        self.total = _count_reachable(tasks, selected_tasks)
+
+    def get_status(self, task: Any) -> None:
+        """Nothing to show while doit checks a task."""
+
+    def execute_task(self, task: Any) -> None:
+        """Note that ``task`` started."""
+        if not _is_group(task):
+            with self.lock:
+                self.running[task.name] = time.monotonic()
+                self._status()
+
+    def add_success(self, task: Any) -> None:
+        """Print what ``task`` produced."""
+        if _is_group(task):
+            return
+        values = task.values or {}
+        outcome = values.get("outcome", "ran")
+        with self.lock:
+            began = self.running.pop(task.name, time.monotonic())
+            self.counts[outcome if outcome in self.counts else "ran"] += 1
+            self.done += 1
+            label = {"generated": "generated", "reused": "from cache"}.get(outcome, "done")
+            self._line(f"{self._count()} {_describe(task.name)}  {label}  {time.monotonic() - began:.1f}s")
+
+    def add_failure(self, task: Any, fail: Any) -> None:
+        """Print the failure in full, once."""
+        message = fail.get_msg().strip() if hasattr(fail, "get_msg") else str(fail)
+        with self.lock:
+            self.running.pop(task.name, None)
+            if _is_group(task) and "Dependent task" in message:
+                return
+            self.counts["failed"] += 1
+            self.done += 1
+            self.failures.append((task.name, message))
+            self._line(f"{self._count()} {_describe(task.name)}  FAILED\n    {_indent(message)}")
+
+    def skip_uptodate(self, task: Any) -> None:
+        """Count ``task`` as up to date."""
+        if not _is_group(task):
+            with self.lock:
+                self.counts["uptodate"] += 1
+                self.done += 1
+
+    def skip_ignore(self, task: Any) -> None:
+        """Count an ignored task as up to date."""
+        self.skip_uptodate(task)
+
+    def cleanup_error(self, exception: Any) -> None:
+        """Report an error from a clean action."""
+        self._line(f"cleanup error: {exception.get_msg()}")
+
+    def runtime_error(self, msg: str) -> None:
+        """Report an error of doit itself."""
+        self._line(f"error: {msg}")
+
+    def teardown_task(self, task: Any) -> None:
+        """Nothing to show on teardown."""
+
+    def complete_run(self) -> None:
+        """Print the summary."""
+        with self.lock:
+            if self.live:
+                self.out.write("\r\033[K")
+            seconds = time.monotonic() - self.started
+            c = self.counts
+            built = c["generated"] + c["reused"] + c["ran"]
+            if built == 0 and c["failed"] == 0:
+                self.out.write(f"storybuild: nothing to do, {c['uptodate']} tasks up to date ({seconds:.1f}s)\n")
+            else:
+                self.out.write(
+                    f"storybuild: {built} built ({c['generated']} generated, {c['reused']} reused from cache,"
+                    f" {c['ran']} assembled), {c['uptodate']} up to date, {c['failed']} failed"
+                    f" in {seconds:.1f}s\n"
+                )
+            for name, message in self.failures:
+                self.out.write(f"  failed: {_describe(name)}: {message.splitlines()[0] if message else ''}\n")
+            self.out.flush()
+
+    # display -------------------------------------------------------------------------------
+    def _count(self) -> str:
+        width = len(str(self.total or 1))
+        return f"[{self.done:>{width}}/{self.total}]"
+
+    def _line(self, text: str) -> None:
+        if self.live:
+            self.out.write("\r\033[K")
+        self.out.write(text + "\n")
+        self._status()
+
+    def _status(self) -> None:
+        if not self.live or not self.running:
+            self.out.flush()
+            return
+        now = time.monotonic()
+        items = ", ".join(f"{_describe(name)} {now - t:.0f}s" for name, t in list(self.running.items())[:3])
+        self.out.write(f"\r\033[K{self._count()} working: {items}"[:160])
+        self.out.flush()
+
+
+def _describe(task_name: str) -> str:
+    stage, _, item = task_name.partition(":")
+    return f"{stage:<10} {item}" if item else stage
+
+
+def _indent(message: str) -> str:
+    return message.replace("\n", "\n    ")
+
+
+def _count_reachable(tasks: dict[str, Any], selected: list[str]) -> int:
+    """How many tasks with actions the selected ones reach through task and file dependencies."""
+    producer = {target: task.name for task in tasks.values() for target in task.targets}
+    seen: set[str] = set()
+    stack = [name for name in selected if name in tasks]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        task = tasks[name]
+        stack.extend(dep for dep in (*task.task_dep, *task.setup_tasks) if dep in tasks)
+        stack.extend(producer[dep] for dep in task.file_dep if dep in producer)
+    return sum(1 for name in seen if tasks[name].actions)

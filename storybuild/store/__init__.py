@@ -1,0 +1,1 @@
+"""Hashing, the file checker, the artifact cache and doit's state database."""

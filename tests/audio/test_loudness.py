@@ -1,0 +1,103 @@
+"""Loudness normalisation, checked with pyloudnorm on the written and re-read wav."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyloudnorm
+import pytest
+from scipy import signal
+
+from storybuild.backends.tts import SpeechRequest
+from storybuild.backends.tts.espeak import SAMPLE_RATE, EspeakTTS
+from storybuild.errors import MediaError
+from storybuild.media.audio import read_wav, resample, silence, write_wav
+from storybuild.media.loudness import integrated_loudness, limit, normalize
+from storybuild.media.mix import mix
+
+RATE = 48000
+
+
+@pytest.fixture(scope="module")
+def speech() -> np.ndarray:
+    """About ten seconds of real espeak lines with pauses, at 48 kHz."""
+    tts = EspeakTTS()
+    voices = tts.voice_pool(None, "en")
+    parts = []
+    for i, text in enumerate(["The fog rolled in over the harbour.", "Who is there? Show yourself!",
+                              "Only the keeper, with his lamp.", "Then come inside, quickly."]):
+        line = tts.render(SpeechRequest(text=text, voice=voices[i])).astype(np.float32) / 32768
+        parts += [line, silence(0.4, SAMPLE_RATE)]
+    return resample(np.concatenate(parts), SAMPLE_RATE, RATE)
+
+
+def pink_noise(seconds: float, level: float, seed: int = 0) -> np.ndarray:
+    white = np.random.default_rng(seed).standard_normal((int(seconds * RATE), 2))
+    b, a = signal.butter(1, 200 / (RATE / 2))
+    return (signal.lfilter(b, a, white, axis=0) * level).astype(np.float32)
+
+
+def measured_from_file(data: np.ndarray, tmp_path: Path) -> tuple[float, float]:
+    """Loudness and peak (dBFS) of ``data`` after a trip through a 16-bit wav."""
+    write_wav(tmp_path / "out.wav", data, RATE)
+    back, rate = read_wav(tmp_path / "out.wav")
+    loudness = pyloudnorm.Meter(rate).integrated_loudness(back.astype(np.float64))
+    return loudness, 20 * np.log10(np.max(np.abs(back)))
+
+
+@pytest.mark.parametrize("target", [-14.0, -23.0])
+def test_speech_reaches_the_target(speech: np.ndarray, tmp_path: Path, target: float) -> None:
+    out = normalize(speech, RATE, target_lufs=target)
+    loudness, peak = measured_from_file(out, tmp_path)
+    assert abs(loudness - target) < 1.0
+    assert abs(integrated_loudness(out, RATE) - target) <= 0.5
+    assert peak <= -1.0 + 0.01
+
+
+@pytest.mark.parametrize("target", [-14.0, -23.0])
+def test_stereo_noise_reaches_the_target(tmp_path: Path, target: float) -> None:
+    out = normalize(pink_noise(6.0, 0.02), RATE, target_lufs=target)
+    assert out.shape == (6 * RATE, 2)
+    loudness, peak = measured_from_file(out, tmp_path)
+    assert abs(loudness - target) < 1.0
+    assert peak <= -1.0 + 0.01
+
+
+def test_a_speech_and_bed_mix_reaches_the_target_under_a_lower_ceiling(speech: np.ndarray, tmp_path: Path) -> None:
+    mixed = mix(speech, pink_noise(len(speech) / RATE, 0.01, seed=5))
+    out = normalize(mixed, RATE, target_lufs=-16.0, ceiling_db=-2.0)
+    loudness, peak = measured_from_file(out, tmp_path)
+    assert abs(loudness - -16.0) < 1.0
+    assert peak <= -2.0 + 0.01
+
+
+def test_integrated_loudness_of_a_reference_tone() -> None:
+    # BS.1770: a 997 Hz sine with 0 dBFS peak in one channel reads -3.01 LUFS.
+    t = np.arange(2 * RATE) / RATE
+    tone = (0.1 * np.sin(2 * np.pi * 997 * t)).astype(np.float32)
+    assert abs(integrated_loudness(tone, RATE) - -23.01) < 0.1
+
+
+def test_limit_caps_peaks_and_leaves_the_rest_alone() -> None:
+    quiet = pink_noise(2.0, 0.01)[:, 0]
+    quiet[RATE] = 1.0
+    limited = limit(quiet, RATE, ceiling_db=-6.0)
+    assert np.max(np.abs(limited)) <= 10 ** (-6 / 20) + 1e-6
+    far = np.r_[0 : RATE - 2000, RATE + 2000 : 2 * RATE]
+    assert np.array_equal(limited[far], quiet[far])
+    assert np.max(np.abs(np.diff(limited[RATE - 1000 : RATE - 2]))) < 0.05  # the gain glides, no step
+
+
+def test_silence_comes_back_unchanged_and_short_input_is_an_error() -> None:
+    quiet = silence(2.0, RATE, channels=2)
+    assert np.array_equal(normalize(quiet, RATE), quiet)
+    with pytest.raises(MediaError, match="0.4 s"):
+        normalize(pink_noise(0.3, 0.1), RATE)
+    with pytest.raises(MediaError, match="0.4 s"):
+        integrated_loudness(silence(0.1, RATE), RATE)
+
+
+def test_an_unreachable_target_is_an_error_not_a_quiet_file() -> None:
+    with pytest.raises(MediaError, match="cannot reach 0"):
+        normalize(pink_noise(3.0, 0.05), RATE, target_lufs=0.0, ceiling_db=-1.0)
