@@ -59,7 +59,8 @@ class StoryReporter:
             self.counts[outcome if outcome in self.counts else "ran"] += 1
             self.done += 1
             label = {"generated": "generated", "reused": "from cache"}.get(outcome, "done")
-            self._line(f"{self._count()} {_describe(task.name)}  {label}  {time.monotonic() - began:.1f}s")
+            seconds = values.get("seconds", time.monotonic() - began)
+            self._line(f"{self._count()} {_describe(task.name):<40} {label:<10} {seconds:6.1f}s")
 
     def add_failure(self, task: Any, fail: Any) -> None:
         """Print the failure in full, once."""
@@ -138,7 +139,7 @@ class StoryReporter:
 
 def _describe(task_name: str) -> str:
     stage, _, item = task_name.partition(":")
-    return f"{stage:<10} {item}" if item else stage
+    return f"{stage:<9} {item}" if item else stage
 
 
 def _indent(message: str) -> str:

@@ -25,12 +25,44 @@ class Card(BaseModel):
     text: str
 
 
+def _balanced(words: list[str], groups: int) -> list[list[str]]:
+    """Split ``words`` into ``groups`` runs of near-equal length, in order."""
+    total = sum(len(word) + 1 for word in words)
+    runs: list[list[str]] = [[]]
+    used = 0
+    for word in words:
+        if runs[-1] and len(runs) < groups and used >= total * len(runs) / groups:
+            runs.append([])
+        runs[-1].append(word)
+        used += len(word) + 1
+    return runs
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Wrap ``text`` into as few rows as ``width`` allows, of even length (no one-word last row)."""
+    needed = max(1, -(-len(text) // width))
+    even = min(width, -(-len(text) // needed) + 6)
+    rows = textwrap.wrap(text, even)
+    return rows if len(rows) <= needed else textwrap.wrap(text, width)
+
+
+def _split(text: str, width: int, rows: int) -> list[str]:
+    """The fewest cards of at most ``rows`` rows that hold ``text``, balanced in length."""
+    words = text.split()
+    groups = max(1, -(-len(text) // (width * rows)))
+    while True:
+        runs = _balanced(words, groups)
+        wrapped = [_wrap(" ".join(run), width) for run in runs]
+        if all(len(card) <= rows for card in wrapped) or groups >= len(words):
+            return ["\n".join(card) for card in wrapped if card]
+        groups += 1
+
+
 def cards(timeline: Timeline, width: int = ROW_WIDTH, rows: int = ROWS_PER_CARD) -> list[Card]:
     """The subtitle cards for every line of ``timeline``."""
     result: list[Card] = []
     for line in timeline.lines:
-        wrapped = textwrap.wrap(line.text, width) or [line.text]
-        groups = ["\n".join(wrapped[i : i + rows]) for i in range(0, len(wrapped), rows)]
+        groups = _split(line.text, width, rows) or [line.text]
         total = sum(len(group) for group in groups) or 1
         start = line.start
         for number, group in enumerate(groups):

@@ -55,7 +55,7 @@ def final_mp4_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
         )
         verify_final(target, {
             "width": width, "height": height, "fps": video.fps, "duration": request["duration"],
-            "chapters": len(chapters), "subtitles": True,
+            "chapters": len(chapters), "subtitles": not video.burn_subtitles,
         })
 
     yield Artifact(

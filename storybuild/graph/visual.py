@@ -59,38 +59,49 @@ def _image_build(project: Project, entry: StoryEntry, target: str):
     return build
 
 
+def _uses_portraits(entry: StoryEntry) -> bool:
+    return bool(getattr(backend_class("image", entry.settings.image.backend), "uses_portraits", False))
+
+
+def _scene_plan(entry: StoryEntry, scene: Scene, seed: int, caption: str, size: tuple[int, int]):
+    """The image request for ``scene``, completed from cast.json when the task runs."""
+    layout, style, uses_portraits = entry.layout, _style(entry), _uses_portraits(entry)
+
+    def plan() -> Request:
+        cast = Cast.load(layout.cast)
+        refs = []
+        for name in scene.speakers:
+            member = cast.member(name)
+            refs.append(
+                {"name": name, "gender": member.gender, "look": member.look, "lora": member.lora,
+                 "portrait": layout.portrait(name) if uses_portraits else None}
+            )
+        return {
+            "kind": "scene", "prompt": scene.description, "style": style, "caption": caption,
+            "characters": refs, "width": size[0], "height": size[1], "seed": seed,
+        }
+
+    return plan
+
+
+def _scene_recipe(project: Project, entry: StoryEntry, scene: Scene, seed: int, size: tuple[int, int]) -> dict:
+    return {"image": project.backend_recipe(entry, "image"), "description": scene.description,
+            "style": _style(entry), "speakers": scene.speakers, "size": list(size), "seed": seed}
+
+
 def scene_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
     """Each scene's still, from its description and the characters speaking in it."""
-    layout, style = entry.layout, _style(entry)
-    width, height = entry.settings.video.size
-    backend_recipe = project.backend_recipe(entry, "image")
-    uses_portraits = getattr(backend_class("image", entry.settings.image.backend), "uses_portraits", False)
+    layout, size = entry.layout, entry.settings.video.size
+    uses_portraits = _uses_portraits(entry)
     for scene in entry.story.scenes:
         seed = entry.seed("scene", scene.id)
-        speakers = scene.speakers
-        portraits = [layout.portrait(name) for name in speakers]
-
-        def plan(scene: Scene = scene, speakers: list[str] = speakers, seed: int = seed) -> Request:
-            cast = Cast.load(layout.cast)
-            refs = []
-            for name in speakers:
-                member = cast.member(name)
-                refs.append(
-                    {"name": name, "gender": member.gender, "look": member.look, "lora": member.lora,
-                     "portrait": layout.portrait(name) if uses_portraits else None}
-                )
-            return {
-                "kind": "scene", "prompt": scene.description, "style": style, "caption": scene.title,
-                "characters": refs, "width": width, "height": height, "seed": seed,
-            }
-
         yield Artifact(
             stage="scene", item=f"{entry.slug}/{scene.id}", targets={"scene.png": layout.scene_png(scene.id)},
-            recipe={"image": backend_recipe, "description": scene.description, "style": style,
-                    "speakers": speakers, "size": [width, height], "seed": seed},
-            plan=plan, build=_image_build(project, entry, "scene.png"), runtime=project.runtime,
-            inputs=portraits if uses_portraits else [], deps=[layout.cast],
-            title=f"scene {scene.id}",
+            recipe={**_scene_recipe(project, entry, scene, seed, size), "caption": scene.title},
+            plan=_scene_plan(entry, scene, seed, scene.title, size),
+            build=_image_build(project, entry, "scene.png"), runtime=project.runtime,
+            inputs=[layout.portrait(name) for name in scene.speakers] if uses_portraits else [],
+            deps=[layout.cast], title=f"scene {scene.id}",
         )
 
 
@@ -100,19 +111,28 @@ def key_scene(story: Story) -> Scene:
 
 
 def thumbnail_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
-    """thumbnail.png: the title over the key scene."""
+    """thumbnail.png: the title over the key scene, drawn again without its caption."""
     layout, title = entry.layout, entry.story.title
-    scene_png = layout.scene_png(key_scene(entry.story).id)
+    scene, size = key_scene(entry.story), (1280, 720)
+    seed = entry.seed("scene", scene.id)
 
     def build(request: Request, out: dict[str, Path]) -> None:
         from ..media.thumbnail import render_thumbnail
+        from ..store.atomic import temp_path
 
-        render_thumbnail(Path(scene_png), title, out["thumbnail.png"], 1280, 720)
+        background = temp_path(out["thumbnail.png"]).with_suffix(".png")
+        try:
+            project.backend(entry, "image").generate(ImageRequest.model_validate(request), background)
+            render_thumbnail(background, title, out["thumbnail.png"], *size)
+        finally:
+            background.unlink(missing_ok=True)
 
     yield Artifact(
         stage="thumbnail", item=entry.slug, targets={"thumbnail.png": layout.thumbnail},
-        recipe={"title": title, "size": [1280, 720], "renderer": 1}, build=build,
-        runtime=project.runtime, inputs=[scene_png], title=f"thumbnail of {title}",
+        recipe={**_scene_recipe(project, entry, scene, seed, size), "title": title, "renderer": 1},
+        plan=_scene_plan(entry, scene, seed, "", size), build=build, runtime=project.runtime,
+        inputs=[layout.portrait(name) for name in scene.speakers] if _uses_portraits(entry) else [],
+        deps=[layout.cast], title=f"thumbnail of {title}",
     )
 
 

@@ -1,0 +1,116 @@
+"""Time a no-op doit run over N tasks with doit's backends and checker against storybuild's.
+
+Usage: python bench/noop_doit.py [N]   (default 10000)
+
+Each task has one file_dep and a trivial action. Every configuration runs the build once, then
+times no-op runs (every task up to date: load the DB, stat and check each file_dep, save).
+Times are of whole `python -m doit` processes, as a user would feel them: wall and CPU, best of a
+few; ratios use CPU time, which other load on the machine disturbs less.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+NOOP_REPEATS = 3
+
+DODO = '''
+import os
+
+from storybuild.store.checker import XXHashChecker
+
+_CHECKERS = {"md5": "md5", "xxh3": XXHashChecker}
+
+DOIT_CONFIG = {
+    "backend": os.environ["BENCH_BACKEND"],
+    "dep_file": os.environ["BENCH_DEP_FILE"],
+    "check_file_uptodate": _CHECKERS[os.environ["BENCH_CHECKER"]],
+    "verbosity": 0,
+}
+
+
+def _noop():
+    return True
+
+
+def task_t():
+    for i in range(int(os.environ["BENCH_TASKS"])):
+        yield {"name": str(i), "actions": [_noop], "file_dep": [f"src/{i}.txt"]}
+'''
+
+# (label, doit backend, checker); the first is the baseline of the ratios.
+CONFIGS = [
+    ("dbm (doit's default) + md5", "dbm", "md5"),
+    ("json + md5", "json", "md5"),
+    ("sqlite3 + md5", "sqlite3", "md5"),
+    ("storybuild + xxh3", "storybuild", "xxh3"),
+]
+
+
+def make_project(root: Path, tasks: int) -> None:
+    """Write the dodo and one small source file per task."""
+    (root / "dodo.py").write_text(DODO)
+    src = root / "src"
+    src.mkdir()
+    for i in range(tasks):
+        (src / f"{i}.txt").write_text(f"source file {i}\n" * 8)
+
+
+def run_doit(root: Path, tasks: int, backend: str, checker: str) -> tuple[float, float]:
+    """Run doit once in ``root``; its wall and CPU (user + system) seconds."""
+    env = {
+        "BENCH_BACKEND": backend,
+        "BENCH_CHECKER": checker,
+        "BENCH_DEP_FILE": f"state/{backend}-{checker}.db",
+        "BENCH_TASKS": str(tasks),
+    }
+    (root / "state").mkdir(exist_ok=True)
+    cpu_before = _children_cpu()
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "doit"],
+        cwd=root,
+        env={**os.environ, **env},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - start, _children_cpu() - cpu_before
+
+
+def _children_cpu() -> float:
+    """CPU seconds used so far by our finished children: steadier than wall time on a busy box."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    """Print full-build and no-op times per configuration, and no-op ratios."""
+    tasks = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    results = []
+    with tempfile.TemporaryDirectory(prefix="noop-doit-") as tmp:
+        root = Path(tmp)
+        make_project(root, tasks)
+        for label, backend, checker in CONFIGS:
+            full = run_doit(root, tasks, backend, checker)
+            noops = [run_doit(root, tasks, backend, checker) for _ in range(NOOP_REPEATS)]
+            noop = (min(wall for wall, _ in noops), min(cpu for _, cpu in noops))
+            results.append((label, full, noop))
+    sqlite_noop = results[2][2]
+    print(f"{tasks} tasks, one file_dep each; no-op: best of {NOOP_REPEATS}; ratios are of no-op CPU time")
+    header = f"{'full wall':>9} {'no-op wall':>10} {'no-op cpu':>9} {'/dbm':>6} {'/sqlite3':>8}"
+    print(f"{'configuration':28} {header}")
+    for label, (full_wall, _), (wall, cpu) in results:
+        print(
+            f"{label:28} {full_wall:8.2f}s {wall:9.2f}s {cpu:8.2f}s"
+            f" {cpu / results[0][2][1]:6.2f} {cpu / sqlite_noop[1]:8.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
