@@ -12,6 +12,10 @@ import threading
 import time
 from typing import Any, TextIO
 
+from doit.exceptions import UnmetDependency
+
+from . import STARTED
+
 
 def _is_group(task: Any) -> bool:
     return not task.actions
@@ -25,10 +29,10 @@ class StoryReporter:
     def __init__(self, outstream: TextIO, options: dict[str, Any]) -> None:
         self.out = outstream
         self.failures: list[tuple[str, str]] = []
-        self.counts = {"generated": 0, "reused": 0, "ran": 0, "uptodate": 0, "failed": 0}
+        self.counts = {"generated": 0, "reused": 0, "ran": 0, "uptodate": 0, "failed": 0, "blocked": 0}
         self.total = 0
         self.done = 0
-        self.started = time.monotonic()
+        self.started = STARTED
         self.running: dict[str, float] = {}
         self.lock = threading.Lock()
         self.live = bool(getattr(outstream, "isatty", lambda: False)())
@@ -63,11 +67,13 @@ class StoryReporter:
             self._line(f"{self._count()} {_describe(task.name):<40} {label:<10} {seconds:6.1f}s")
 
     def add_failure(self, task: Any, fail: Any) -> None:
-        """Print the failure in full, once."""
+        """Print a failure in full, once; tasks blocked by it are only counted."""
         message = fail.get_msg().strip() if hasattr(fail, "get_msg") else str(fail)
         with self.lock:
             self.running.pop(task.name, None)
-            if _is_group(task) and "Dependent task" in message:
+            if isinstance(fail, UnmetDependency):
+                if not _is_group(task):
+                    self.counts["blocked"] += 1
                 return
             self.counts["failed"] += 1
             self.done += 1
@@ -108,9 +114,11 @@ class StoryReporter:
                 self.out.write(f"storybuild: nothing to do, {c['uptodate']} tasks up to date ({seconds:.1f}s)\n")
             else:
                 self.out.write(
-                    f"storybuild: {built} built ({c['generated']} generated, {c['reused']} reused from cache,"
-                    f" {c['ran']} assembled), {c['uptodate']} up to date, {c['failed']} failed"
-                    f" in {seconds:.1f}s\n"
+                    f"storybuild: {built} built ({c['generated']} generated, {c['reused']} reused from cache"
+                    + (f", {c['ran']} other" if c["ran"] else "")
+                    + f"), {c['uptodate']} up to date, {c['failed']} failed"
+                    + (f", {c['blocked']} not run (a dependency failed)" if c["blocked"] else "")
+                    + f" in {seconds:.1f}s\n"
                 )
             for name, message in self.failures:
                 self.out.write(f"  failed: {_describe(name)}: {message.splitlines()[0] if message else ''}\n")

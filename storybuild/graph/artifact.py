@@ -95,11 +95,11 @@ def run(artifact: Artifact) -> dict[str, Any] | TaskFailed:
             outcome = "generated"
     except StorybuildError as exc:
         _remove_stale(artifact)
-        return TaskFailed(f"{artifact.stage} {artifact.item}: {exc}")
+        return TaskFailed(str(exc))
     except OSError as exc:
         _remove_stale(artifact)
         where = f" ({exc.filename})" if exc.filename else ""
-        return TaskFailed(f"{artifact.stage} {artifact.item}: {exc.strerror or exc}{where}")
+        return TaskFailed(f"{exc.strerror or exc}{where}")
     seconds = round(time.monotonic() - started, 3)
     journal.append(
         artifact.runtime.journal,

@@ -1,0 +1,47 @@
+"""The cast: genders, looks and distinct, stable voices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storybuild.backends.llm.rules import RulesLLM
+from storybuild.backends.tts.espeak import EspeakTTS
+from storybuild.cast import build_cast
+from storybuild.config import CharacterSettings
+from storybuild.story import parse_text
+
+
+def _story(text: str):
+    return parse_text(text, Path("stories/t/story.txt"), "t")
+
+
+def test_sources_in_order_toml_then_prefix_then_rules(tmp_path):
+    story = _story("[female_fox] Hi.\n[tobias] Hello.\n[zed] Hm.\nShe ran, and she ran.\n")
+    overrides = {"zed": CharacterSettings(gender="female", look="a tall woman")}
+    cast = build_cast(story, overrides, RulesLLM(), EspeakTTS(), tmp_path)
+    assert cast.member("fox").gender == "female"
+    assert cast.member("tobias").gender == "male"  # a known given name
+    assert cast.member("zed").gender == "female" and cast.member("zed").look == "a tall woman"
+
+
+def test_twelve_characters_get_twelve_distinct_voices(tmp_path):
+    names = [f"{'male' if i % 2 else 'female'}_c{i}" for i in range(12)]
+    story = _story("\n".join(f"[{name}] Line {i}." for i, name in enumerate(names)) + "\nThe end.\n")
+    cast = build_cast(story, {}, RulesLLM(), EspeakTTS(), tmp_path)
+    voices = [(m.voice.name, m.voice.pitch, m.voice.rate) for m in cast.characters]
+    assert len(set(voices)) == len(voices) == 13
+
+
+def test_adding_a_character_keeps_the_others_voices(tmp_path):
+    before = build_cast(_story("[male_ann] A.\n[male_bob] B.\n"), {}, RulesLLM(), EspeakTTS(), tmp_path)
+    after = build_cast(_story("[male_cy] C.\n[male_ann] A.\n[male_bob] B.\n"), {}, RulesLLM(), EspeakTTS(), tmp_path)
+    assert [after.member(n).voice for n in ("ann", "bob")] == [before.member(n).voice for n in ("ann", "bob")]
+
+
+def test_voice_from_story_toml_name_or_sample(tmp_path):
+    (tmp_path / "mara.wav").write_bytes(b"RIFF")
+    story = _story("[mara] Hi.\n[elias] Yes.\n")
+    overrides = {"mara": CharacterSettings(voice="mara.wav"), "elias": CharacterSettings(voice="m7")}
+    cast = build_cast(story, overrides, RulesLLM(), EspeakTTS(), tmp_path)
+    assert cast.member("mara").voice.sample == tmp_path / "mara.wav"
+    assert cast.member("elias").voice.name == "m7" and cast.member("elias").voice.sample is None
