@@ -8,6 +8,7 @@ reporter ``storybuild``; ``doit_config()`` selects it.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from typing import Any, TextIO
@@ -120,6 +121,13 @@ class StoryReporter:
                     + (f", {c['blocked']} not run (a dependency failed)" if c["blocked"] else "")
                     + f" in {seconds:.1f}s\n"
                 )
+            unfinished = self.total - self.done - c["blocked"]
+            if unfinished > 0 and not self.failures:
+                self.out.write(
+                    f"storybuild: stopped before the end, {unfinished} tasks not run;"
+                    " run the same command again to resume (finished work is kept)\n"
+                )
+                sys.excepthook = _quiet_interrupt
             for name, message in self.failures:
                 self.out.write(f"  failed: {_describe(name)}: {message.splitlines()[0] if message else ''}\n")
             self.out.flush()
@@ -143,6 +151,13 @@ class StoryReporter:
         items = ", ".join(f"{_describe(name)} {now - t:.0f}s" for name, t in list(self.running.items())[:3])
         self.out.write(f"\r\033[K{self._count()} working: {items}"[:160])
         self.out.flush()
+
+
+def _quiet_interrupt(kind: type[BaseException], value: BaseException, trace: Any) -> None:
+    """After the summary said the build stopped, a Ctrl-C or SIGTERM needs no traceback."""
+    if issubclass(kind, KeyboardInterrupt):
+        return
+    sys.__excepthook__(kind, value, trace)
 
 
 def _describe(task_name: str) -> str:

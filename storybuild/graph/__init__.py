@@ -44,10 +44,13 @@ def doit_config(**overrides: Any) -> dict[str, Any]:
     """DOIT_CONFIG for a storybuild project: its DB, checker, reporter and defaults."""
     from ..progress import StoryReporter
     from ..store.checker import XXHashChecker
+    from .project import load_project
+
+    state_dir = load_project().settings.state_dir
 
     config: dict[str, Any] = {
         "backend": "storybuild",
-        "dep_file": ".storybuild/doit.sqlite3",
+        "dep_file": (state_dir / "doit.sqlite3").as_posix(),
         "check_file_uptodate": XXHashChecker,
         "reporter": StoryReporter,
         "continue": True,

@@ -17,7 +17,12 @@ from ..base import Backend
 
 
 class ClipRequest(BaseModel):
-    """One clip to make from a still image."""
+    """One clip to make from a still image.
+
+    ``keyframes`` are frame indices that should start a closed group of pictures, so a join can
+    stream-copy the clip from there (a crossfade re-encodes only the frames before it). A backend
+    that cannot place keyframes may ignore it: the join then re-encodes the clip instead.
+    """
 
     image: Path
     frames: int
@@ -27,6 +32,7 @@ class ClipRequest(BaseModel):
     seed: int = 0
     motion: str = ""
     prompt: str = ""
+    keyframes: list[int] = []
 
 
 class AnimateBackend(Backend):
