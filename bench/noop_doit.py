@@ -49,11 +49,17 @@ def _noop():
 def task_t():
     tasks = int(os.environ["BENCH_TASKS"])
     edges = int(os.environ.get("BENCH_EDGES", tasks))
+    uptodate = os.environ.get("BENCH_UPTODATE") == "1"
+    if uptodate:
+        from doit.tools import config_changed
     for i in range(tasks):
         # Spread the edges evenly: every task gets edges // tasks deps, the first few one more.
         count = edges // tasks + (i < edges % tasks)
         deps = [f"src/{(i + j) % tasks}.txt" for j in range(count)]
-        yield {"name": str(i), "actions": [_noop], "file_dep": deps}
+        task = {"name": str(i), "actions": [_noop], "file_dep": deps}
+        if uptodate:
+            task["uptodate"] = [config_changed(f"recipe {i}")]
+        yield task
 '''
 
 # (label, doit backend, checker); the first is the baseline of the ratios.
@@ -75,18 +81,20 @@ def make_project(root: Path, tasks: int) -> None:
 
 
 def run_doit(
-    root: Path, tasks: int, backend: str, checker: str, edges: int | None = None
+    root: Path, tasks: int, backend: str, checker: str, edges: int | None = None, uptodate: bool = False
 ) -> tuple[float, float]:
     """Run doit once in ``root``; its wall and CPU (user + system) seconds.
 
-    ``edges`` is the total number of file_dep edges (default: one per task).
+    ``edges`` is the total number of file_dep edges (default: one per task); with ``uptodate``
+    every task also carries a ``config_changed``, as storybuild's artifact tasks do.
     """
     env = {
         "BENCH_BACKEND": backend,
         "BENCH_CHECKER": checker,
-        "BENCH_DEP_FILE": f"state/{backend}-{checker}.db",
+        "BENCH_DEP_FILE": f"state/{backend}-{checker}{'-uptodate' if uptodate else ''}.db",
         "BENCH_TASKS": str(tasks),
         "BENCH_EDGES": str(tasks if edges is None else edges),
+        "BENCH_UPTODATE": "1" if uptodate else "0",
     }
     (root / "state").mkdir(exist_ok=True)
     cpu_before = children_cpu()

@@ -141,6 +141,9 @@ def animate_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]
     layout, video = entry.layout, entry.settings.video
     width, height = video.size
     backend_recipe = project.backend_recipe(entry, "animate")
+    # A keyframe where the fade into a clip ends lets the video stage copy the rest of the clip;
+    # the fade's length in frames (not the settings behind it) is what changes the clip.
+    fade = round(video.crossfade * video.fps) if video.transition == "crossfade" else 0
     for scene in entry.story.scenes:
         seed = entry.seed("animate", scene.id)
         image = layout.scene_png(scene.id)
@@ -150,6 +153,7 @@ def animate_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]
             return {
                 "image": image, "frames": max(frames, 1), "fps": video.fps, "width": width, "height": height,
                 "seed": seed, "motion": scene.id, "prompt": scene.description,
+                "keyframes": [fade] if 0 < fade < frames else [],
             }
 
         def build(request: Request, out: dict[str, Path]) -> None:
@@ -157,7 +161,8 @@ def animate_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]
 
         yield Artifact(
             stage="animate", item=f"{entry.slug}/{scene.id}", targets={"clip.mp4": layout.clip(scene.id)},
-            recipe={"animate": backend_recipe, "fps": video.fps, "size": [width, height], "seed": seed},
+            recipe={"animate": backend_recipe, "fps": video.fps, "size": [width, height], "seed": seed,
+                    "fade_frames": fade},
             plan=plan, build=build, runtime=project.runtime, inputs=[image], deps=[layout.timeline],
             title=f"clip of {scene.id}",
         )
