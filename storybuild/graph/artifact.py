@@ -47,6 +47,8 @@ class Artifact:
     only known once the dependencies exist (a voice from cast.json, a duration from the timeline)
     and returns the request handed to ``build``. ``inputs`` are the files ``build`` reads as data:
     their content goes into the cache key. ``deps`` are further files that make the task stale.
+    ``after`` names tasks that must be built first without making this one stale (the thumbnail
+    and portraits come with ``final_mp4`` but do not change it).
     """
 
     stage: str
@@ -58,6 +60,7 @@ class Artifact:
     plan: Plan | None = None
     inputs: list[str] = field(default_factory=list)
     deps: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
     title: str = ""
 
     def task(self) -> dict[str, Any]:
@@ -69,6 +72,7 @@ class Artifact:
             "file_dep": file_dep,
             "targets": [posixpath.normpath(p) for p in self.targets.values()],
             "uptodate": [config_changed(digest(self.recipe))],
+            "task_dep": list(self.after),
             "clean": True,
             "doc": self.title,
         }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..story.model import scene_title
+from ..story.model import NARRATOR, scene_title
 from ..timeline import Timeline
 from .artifact import Artifact, Request
 from .project import Project, StoryEntry
@@ -19,16 +19,20 @@ def video_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
     """video.mp4: every scene's clip in order, cut or cross-faded at the scene boundaries."""
     layout, video = entry.layout, entry.settings.video
     clips = [layout.clip(scene.id) for scene in entry.story.scenes]
+    # Fades are encoded like the clips around them, so the rest of each clip can be copied as is.
+    animate_options = project.backend_recipe(entry, "animate")["options"]
+    encoder = {"crf": animate_options.get("crf", 20), "preset": animate_options.get("preset", "veryfast")}
 
     def build(request: Request, out: dict[str, Path]) -> None:
         from ..media.video import join_clips
 
         join_clips([Path(c) for c in clips], out["video.mp4"], fps=video.fps,
-                   transition=video.transition, fade=video.crossfade)
+                   transition=video.transition, fade=video.crossfade, **encoder)
 
     yield Artifact(
         stage="video", item=entry.slug, targets={"video.mp4": layout.video},
-        recipe={"fps": video.fps, "transition": video.transition, "fade": video.crossfade, "join": 1},
+        recipe={"fps": video.fps, "transition": video.transition, "fade": video.crossfade,
+                "encoder": encoder, "join": 2},
         build=build, runtime=project.runtime, inputs=clips, title=f"picture of {entry.story.title}",
     )
 
@@ -64,5 +68,7 @@ def final_mp4_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
                 "size": [width, height], "fps": video.fps, "mux": 1},
         plan=plan, build=build, runtime=project.runtime,
         inputs=[layout.video, layout.final_wav, layout.srt], deps=[layout.timeline],
+        after=[f"thumbnail:{entry.slug}"]
+        + [f"character:{entry.slug}/{c.name}" for c in story.characters if c.name != NARRATOR],
         title=f"video of {story.title}",
     )

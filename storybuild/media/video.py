@@ -1,0 +1,209 @@
+"""Muxing the finished mp4 and checking it is what it must be; joining clips lives in join.py.
+
+Scene lengths are planned from the narration, so the final video lasts as long as its audio to
+within one frame.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from ..errors import BackendUnavailable, MediaError, VerificationError
+from .ffmpeg import has_libass, run_ffmpeg, writing
+from .join import JoinResult, h264_args, join_clips
+from .probe import MediaInfo, frame_count, probe
+
+__all__ = ["FinalSpec", "JoinResult", "join_clips", "moov_before_mdat", "mux_final", "verify_final"]
+
+# MP4 stores ISO 639-2 codes; ffmpeg silently drops a two-letter one, so the common ones are mapped.
+_ISO639_2 = {
+    "ar": "ara", "cs": "ces", "da": "dan", "de": "deu", "el": "ell", "en": "eng", "es": "spa",
+    "fi": "fin", "fr": "fra", "he": "heb", "hi": "hin", "hu": "hun", "id": "ind", "it": "ita",
+    "ja": "jpn", "ko": "kor", "nl": "nld", "no": "nor", "pl": "pol", "pt": "por", "ro": "ron",
+    "ru": "rus", "sv": "swe", "th": "tha", "tr": "tur", "uk": "ukr", "vi": "vie", "zh": "zho",
+}  # fmt: skip
+
+
+def _ffmetadata_escape(value: str) -> str:
+    for char in ("\\", "=", ";", "#", "\n"):
+        value = value.replace(char, "\\" + char)
+    return value
+
+
+def _ffmetadata(chapters: Sequence[tuple[float, float, str]], tags: Mapping[str, str]) -> str:
+    lines = [";FFMETADATA1"]
+    lines += [f"{_ffmetadata_escape(key)}={_ffmetadata_escape(value)}" for key, value in tags.items()]
+    for start, end, title in chapters:
+        lines += [
+            "[CHAPTER]",
+            "TIMEBASE=1/1000",
+            f"START={round(start * 1000)}",
+            f"END={round(end * 1000)}",
+            f"title={_ffmetadata_escape(title)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _language(code: str) -> str:
+    code = code.lower()
+    return _ISO639_2.get(code, code if len(code) == 3 else "und")
+
+
+def mux_final(
+    video: Path,
+    audio: Path,
+    out: Path,
+    *,
+    subtitles: Path | None = None,
+    chapters: Sequence[tuple[float, float, str]] = (),
+    title: str = "",
+    metadata: Mapping[str, str] | None = None,
+    burn_subtitles: bool = False,
+    audio_bitrate: str = "192k",
+    crf: int = 20,
+    preset: str = "veryfast",
+) -> None:
+    """Write the publishable mp4: H.264, AAC 48 kHz stereo, mov_text subtitles, chapters, tags.
+
+    The video is copied untouched when it already lasts as long as the audio (within one frame);
+    otherwise, or to burn subtitles in, it is re-encoded, held or trimmed to the audio's length.
+    Burnt-in subtitles replace the soft track rather than doubling it. Moov goes first
+    (faststart) so players and upload pages can start before the whole file arrives.
+    """
+    video, audio, out = Path(video).resolve(), Path(audio).resolve(), Path(out).resolve()
+    metadata = dict(metadata or {})
+    info, have = probe(video), frame_count(video)
+    if info.video is None or info.video.fps is None:
+        raise MediaError(f"{video} has no video stream with a frame rate")
+    fps = info.video.fps
+    sound = probe(audio)
+    if sound.audio is None:
+        raise MediaError(f"{audio} has no audio stream")
+    seconds = sound.audio.duration or sound.duration or 0.0
+    if seconds <= 0:
+        raise MediaError(f"{audio} has no length to give the video")
+    want = round(seconds * fps)
+    burn = burn_subtitles and subtitles is not None
+    copy = not burn and abs(have - seconds * fps) <= 1
+    if burn and not has_libass():
+        raise BackendUnavailable(
+            "cannot burn subtitles: this ffmpeg has no working 'subtitles' filter (libass); "
+            "use soft subtitles or install an ffmpeg built with libass"
+        )
+    tags = {**metadata, "title": title} if title else metadata
+    language = _language(tags.pop("language", "eng"))
+    # A chapter running past the audio would lengthen the file through the chapter track.
+    chapters = [(start, min(end, seconds), name) for start, end, name in chapters if start < seconds]
+    work = out.parent
+    meta_file = work / f".{out.stem}.ffmetadata.txt"
+    # A plain name in the output folder, because the subtitles filter parses its path argument;
+    # derived from ``out`` so parallel muxes into one folder do not share it.
+    burn_file = work / f".burn-{hashlib.sha256(str(out).encode()).hexdigest()[:16]}.srt"
+    try:
+        meta_file.parent.mkdir(parents=True, exist_ok=True)
+        meta_file.write_text(_ffmetadata(chapters, tags), encoding="utf-8")
+        args: list[Any] = ["-i", video, "-i", audio, "-f", "ffmetadata", "-i", meta_file]
+        soft = subtitles is not None and not burn
+        if soft:
+            args += ["-i", Path(subtitles).resolve()]
+        args += ["-map", "0:v:0", "-map", "1:a:0"] + (["-map", "3:s:0"] if soft else [])
+        args += ["-map_metadata", "2", "-map_chapters", "2"]
+        if copy:
+            args += ["-c:v", "copy"]
+        else:
+            filters = [f"tpad=stop_mode=clone:stop={want - have}"] if want > have else []
+            if burn:
+                shutil.copyfile(subtitles, burn_file)
+                filters.append(f"subtitles={burn_file.name}")
+            args += (["-vf", ",".join(filters)] if filters else []) + ["-frames:v", str(want)]
+            args += h264_args(crf, preset)
+        args += ["-c:a", "aac", "-b:a", audio_bitrate, "-ar", "48000", "-ac", "2"]
+        args += ["-metadata:s:a:0", f"language={language}"]
+        if soft:
+            args += ["-c:s", "mov_text", "-metadata:s:s:0", f"language={language}"]
+        with writing(out) as part:
+            run_ffmpeg([*args, "-movflags", "+faststart", part], f"muxing {out.name}", cwd=work)
+    finally:
+        meta_file.unlink(missing_ok=True)
+        burn_file.unlink(missing_ok=True)
+
+
+class FinalSpec(BaseModel):
+    """What a finished video must be; ``chapters`` None means any number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    width: int
+    height: int
+    fps: float
+    duration: float
+    chapters: int | None = None
+    subtitles: bool = True
+
+
+def moov_before_mdat(path: Path) -> bool:
+    """Whether the mp4's top-level ``moov`` box comes before ``mdat`` (a faststart file)."""
+    with open(path, "rb") as handle:
+        while header := handle.read(8):
+            if len(header) < 8:
+                break
+            size, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            if kind in (b"moov", b"mdat"):
+                return kind == b"moov"
+            if size == 1:  # a 64-bit size follows the type
+                size = int.from_bytes(handle.read(8), "big") - 8
+            elif size == 0:  # the box runs to the end of the file
+                break
+            handle.seek(size - 8, 1)
+    return False
+
+
+def verify_final(path: Path, expect: FinalSpec | Mapping[str, Any]) -> MediaInfo:
+    """Check a finished mp4 against ``expect``; VerificationError listing every mismatch."""
+    spec = expect if isinstance(expect, FinalSpec) else FinalSpec.model_validate(dict(expect))
+    info = probe(path)
+    frame = 1 / spec.fps
+    problems: list[str] = []
+    video, audio, subtitle = info.video, info.audio, info.subtitle
+    if video is None:
+        problems.append("no video stream")
+    else:
+        if video.codec != "h264":
+            problems.append(f"video codec {video.codec}, not h264")
+        if video.pix_fmt != "yuv420p":
+            problems.append(f"pixel format {video.pix_fmt}, not yuv420p")
+        if (video.width, video.height) != (spec.width, spec.height):
+            problems.append(f"size {video.width}x{video.height}, not {spec.width}x{spec.height}")
+        if video.fps is None or abs(float(video.fps) - spec.fps) > 0.01:
+            problems.append(f"frame rate {video.fps}, not {spec.fps:g}")
+        length = frame_count(path) / spec.fps
+        if abs(length - spec.duration) > frame + 1e-6:
+            problems.append(f"video lasts {length:.3f}s, not {spec.duration:.3f}s")
+    if audio is None:
+        problems.append("no audio stream")
+    else:
+        if audio.codec != "aac":
+            problems.append(f"audio codec {audio.codec}, not aac")
+        if (audio.sample_rate, audio.channels) != (48000, 2):
+            problems.append(f"audio is {audio.sample_rate} Hz x{audio.channels}, not 48000 Hz stereo")
+    if info.duration is None or abs(info.duration - spec.duration) > frame + 1e-6:
+        problems.append(f"file lasts {info.duration}s, not {spec.duration:.3f}s (within one frame)")
+    if spec.subtitles and subtitle is None:
+        problems.append("no subtitle track")
+    elif spec.subtitles and subtitle.codec != "mov_text":
+        problems.append(f"subtitle codec {subtitle.codec}, not mov_text")
+    elif not spec.subtitles and subtitle is not None:
+        problems.append("an unexpected subtitle track")
+    if spec.chapters is not None and len(info.chapters) != spec.chapters:
+        problems.append(f"{len(info.chapters)} chapters, not {spec.chapters}")
+    if not moov_before_mdat(Path(path)):
+        problems.append("moov is not before mdat (not faststart)")
+    if problems:
+        raise VerificationError(f"{path}: " + "; ".join(problems))
+    return info

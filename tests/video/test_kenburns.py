@@ -1,0 +1,157 @@
+"""The Ken Burns animator, and long clips rendered in segments by a frame-limited backend."""
+
+from __future__ import annotations
+
+from collections import Counter
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from storybuild.backends.animate import ClipRequest
+from storybuild.backends.animate.kenburns import KINDS, KenBurnsAnimate, Move, choose_move
+from storybuild.errors import BackendError
+from storybuild.media.join import cuts_cleanly_at
+from storybuild.media.probe import frame_count, probe
+from storybuild.media.segments import segment_lengths
+
+from . import FPS, SIZE, decode, make_png
+
+
+def request(image: Path, frames: int, **changes: object) -> ClipRequest:
+    fields = dict(image=image, frames=frames, fps=FPS, width=SIZE[0], height=SIZE[1], motion="scene-1")
+    return ClipRequest(**{**fields, **changes})
+
+
+def test_clip_has_exactly_the_frames_size_and_rate_asked_for(tmp_path: Path) -> None:
+    out = tmp_path / "clip.mp4"
+    KenBurnsAnimate().animate(request(make_png(tmp_path / "still.png"), 37), out)
+    info = probe(out)
+    video = info.video
+    assert (video.codec, video.pix_fmt, video.width, video.height) == ("h264", "yuv420p", *SIZE)
+    assert video.fps == Fraction(FPS)
+    assert frame_count(out) == 37
+    assert len(decode(out)) == 37
+    assert video.duration == pytest.approx(37 / FPS)
+    assert info.audio is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "still.png"]
+
+
+@pytest.mark.parametrize("motion", ["zoom", "pan"])
+def test_the_camera_moves_slowly(tmp_path: Path, motion: str) -> None:
+    kind = "zoom_in" if motion == "zoom" else "pan_right"
+    scene = next(f"scene-{i}" for i in range(100) if choose_move(f"scene-{i}", 0).kind == kind)
+    out = tmp_path / "clip.mp4"
+    KenBurnsAnimate().animate(request(make_png(tmp_path / "still.png"), 48, motion=scene), out)
+    frames = [frame.astype(np.int16) for frame in decode(out)]
+
+    def apart(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.abs(a - b).mean())
+
+    # The picture drifts steadily away from where it started, never in one jump.
+    drift = [apart(frames[0], frames[i]) for i in (12, 24, 47)]
+    assert 5 < drift[0] < drift[1] < drift[2]
+    assert max(apart(a, b) for a, b in zip(frames, frames[1:])) < drift[2] / 2
+
+
+def test_same_request_gives_the_same_frames(tmp_path: Path) -> None:
+    still = make_png(tmp_path / "still.png")
+    first, second = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    KenBurnsAnimate().animate(request(still, 20, seed=3), first)
+    KenBurnsAnimate().animate(request(still, 20, seed=3), second)
+    assert all(np.array_equal(a, b) for a, b in zip(decode(first), decode(second), strict=True))
+    # x264 is deterministic for a given thread count, and the muxer writes no creation time.
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_any_aspect_ratio_fills_the_requested_size(tmp_path: Path) -> None:
+    still = make_png(tmp_path / "square.png", size=(200, 200))
+    out = tmp_path / "clip.mp4"
+    KenBurnsAnimate().animate(request(still, 3), out)
+    assert (probe(out).video.width, probe(out).video.height) == SIZE
+
+
+def test_single_frame_clip(tmp_path: Path) -> None:
+    out = tmp_path / "one.mp4"
+    KenBurnsAnimate().animate(request(make_png(tmp_path / "still.png"), 1), out)
+    assert frame_count(out) == 1
+
+
+def test_move_is_a_stable_function_of_scene_and_seed() -> None:
+    # A fixed expectation: Python's salted hash() would change it between runs.
+    assert choose_move("scene-1", 0) == Move("zoom_out", 0.3488, 0.3583)
+    assert choose_move("scene-1", 0) != choose_move("scene-1", 1)
+    assert set(Counter(choose_move(f"scene-{i}", 0).kind for i in range(200))) == set(KINDS)
+
+
+def test_options_are_validated_and_in_the_recipe() -> None:
+    with pytest.raises(ValidationError):
+        KenBurnsAnimate({"zooom": 1.2})
+    with pytest.raises(ValidationError):
+        KenBurnsAnimate({"crf": 80})
+    recipe = KenBurnsAnimate.recipe({"zoom": 1.2})
+    assert recipe["backend"] == "kenburns" and recipe["version"] == "1"
+    assert recipe["options"] == {"zoom": 1.2, "oversample": 2.0, "preset": "veryfast", "crf": 20}
+
+
+def test_missing_image_is_a_backend_error(tmp_path: Path) -> None:
+    with pytest.raises(BackendError, match="no image"):
+        KenBurnsAnimate().animate(request(tmp_path / "absent.png", 5), tmp_path / "clip.mp4")
+    assert not (tmp_path / "clip.mp4").exists()
+
+
+def test_segment_lengths_are_few_and_even() -> None:
+    assert segment_lengths(60, 24) == [20, 20, 20]
+    assert segment_lengths(49, 24) == [17, 16, 16]
+    assert segment_lengths(24, 24) == [24]
+    assert all(sum(segment_lengths(n, 24)) == n for n in range(1, 200))
+
+
+class LimitedAnimate(KenBurnsAnimate):
+    """A test double of a remote animator that makes at most 24 frames per call."""
+
+    name = "limited"
+    max_frames = 24
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[int, int, Path, np.ndarray]] = []
+
+    def render_segment(self, request: ClipRequest, out: Path) -> None:
+        from PIL import Image
+
+        start = np.asarray(Image.open(request.image).convert("RGB"))
+        self.calls.append((request.frames, request.seed, Path(request.image), start))
+        super().render_segment(request, out)
+
+
+def test_long_clip_is_made_in_segments_that_chain(tmp_path: Path) -> None:
+    still = make_png(tmp_path / "still.png")
+    out = tmp_path / "long.mp4"
+    backend = LimitedAnimate()
+    backend.animate(request(still, 60, seed=5), out)
+    assert [(frames, seed) for frames, seed, _, _ in backend.calls] == [(20, 5), (20, 6), (20, 7)]
+    assert backend.calls[0][2] == still
+    frames = decode(out)
+    assert len(frames) == 60 and frame_count(out) == 60
+    # Each later segment starts from the previous segment's last frame (as a PNG of it).
+    assert np.array_equal(backend.calls[1][3], frames[19])
+    assert np.array_equal(backend.calls[2][3], frames[39])
+    assert probe(out).video.fps == Fraction(FPS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.mp4", "still.png"]
+
+
+def test_segments_carry_the_keyframes_asked_of_the_clip(tmp_path: Path) -> None:
+    out = tmp_path / "long.mp4"
+    LimitedAnimate().animate(request(make_png(tmp_path / "still.png"), 60, keyframes=[30]), out)
+    # Segments of 20 start on keyframes; frame 30 is frame 10 of the second segment.
+    assert cuts_cleanly_at(out, 30, FPS) and cuts_cleanly_at(out, 20, FPS)
+    assert not cuts_cleanly_at(out, 14, FPS)
+
+
+def test_short_clip_is_one_call(tmp_path: Path) -> None:
+    backend = LimitedAnimate()
+    backend.animate(request(make_png(tmp_path / "still.png"), 24), tmp_path / "clip.mp4")
+    assert len(backend.calls) == 1
