@@ -34,6 +34,7 @@ class StoryEntry:
     settings: Settings | None = None
     seeds: dict[str, dict[str, int]] = field(default_factory=dict)
     recipes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    recipe_ids: dict[str, str] = field(default_factory=dict)
     error: StorybuildError | None = None
 
     def seed(self, stage: str, item: str) -> int:
@@ -86,16 +87,26 @@ class Project:
             entry.seeds = _read_seeds(Path(layout.seeds_toml))
             for capability in ("llm", "tts", "sfx", "image", "animate"):
                 choice = getattr(entry.settings, capability)
-                entry.recipes[capability] = backend_class(capability, choice.backend).recipe(choice.options)
+                recipe = backend_class(capability, choice.backend).recipe(choice.options)
+                entry.recipes[capability] = recipe
+                entry.recipe_ids[capability] = f"{recipe['backend']} {recipe['version']} {digest(recipe)}"
         except StorybuildError as exc:
             entry.error = exc
         except ValueError as exc:  # a backend's options failed validation
             entry.error = ConfigError(f"{layout.story_toml}: {exc}")
         return entry
 
-    def backend_recipe(self, entry: StoryEntry, capability: str) -> dict[str, Any]:
-        """The recipe part of the backend ``entry`` uses for ``capability``."""
-        return entry.recipes[capability]
+    def backend_recipe(self, entry: StoryEntry, capability: str) -> str:
+        """The backend ``entry`` uses for ``capability`` as one recipe value: name, version, digest.
+
+        A short string rather than the options dict keeps thousands of per-line recipes cheap to
+        digest at every start-up; the digest still changes with any option.
+        """
+        return entry.recipe_ids[capability]
+
+    def backend_options(self, entry: StoryEntry, capability: str) -> dict[str, Any]:
+        """The validated options of the backend ``entry`` uses for ``capability``."""
+        return entry.recipes[capability]["options"]
 
     def backend(self, entry: StoryEntry, capability: str) -> Any:
         """The backend ``entry`` uses for ``capability``, one instance per distinct recipe."""

@@ -20,7 +20,7 @@ def video_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
     layout, video = entry.layout, entry.settings.video
     clips = [layout.clip(scene.id) for scene in entry.story.scenes]
     # Fades are encoded like the clips around them, so the rest of each clip can be copied as is.
-    animate_options = project.backend_recipe(entry, "animate")["options"]
+    animate_options = project.backend_options(entry, "animate")
     encoder = {"crf": animate_options.get("crf", 20), "preset": animate_options.get("preset", "veryfast")}
 
     def build(request: Request, out: dict[str, Path]) -> None:

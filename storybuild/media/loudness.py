@@ -100,6 +100,11 @@ def normalize(data: np.ndarray, rate: int, target_lufs: float = -14.0, ceiling_d
     if not np.isfinite(measured):
         return data
     gain_db = target_lufs - measured
+    gain = np.float32(10 ** (gain_db / 20))
+    if float(np.max(np.abs(data), initial=0.0)) * gain <= 10 ** (ceiling_db / 20):
+        # Nothing to limit: a pure gain moves integrated loudness by exactly gain_db, so the
+        # result needs no second measurement (each one is most of this function's time).
+        return data * gain
     out = data
     for _ in range(_ROUNDS):
         out = _limit_in_place(data * np.float32(10 ** (gain_db / 20)), rate, ceiling_db)
