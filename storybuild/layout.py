@@ -56,6 +56,7 @@ class StoryLayout:
     vtt = property(lambda self: self._in("story.vtt"), doc="Subtitles, WebVTT.")
     sfx_plan = property(lambda self: self._in("sfx_plan.json"), doc="Cues placed in time.")
     final_wav = property(lambda self: self._in("final.wav"), doc="The mixed soundtrack.")
+    final_m4a = property(lambda self: self._in("final.m4a"), doc="The soundtrack as AAC.")
     thumbnail = property(lambda self: self._in("thumbnail.png"), doc="The video's thumbnail.")
     video = property(lambda self: self._in("video.mp4"), doc="The clips joined, no sound.")
     final_mp4 = property(lambda self: self._in("final.mp4"), doc="The finished video.")

@@ -9,6 +9,7 @@ Stages and what they make under build/<story>/:
     narration  narration.wav, timeline.json
     subtitles  story.srt, story.vtt   sfx_plan   sfx_plan.json
     sfx        sfx/001.wav ...        final_wav  final.wav
+    soundtrack final.m4a
     character  characters/<name>.png  scene      scenes/<scene>.png
     thumbnail  thumbnail.png          animate    clips/<scene>.mp4
     video      video.mp4              final_mp4  final.mp4
@@ -19,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from .audio import cast_artifacts, narration_artifacts, subtitle_artifacts, tts_artifacts
-from .sound import final_wav_artifacts, sfx_artifacts, sfx_plan_artifacts
+from .sound import final_wav_artifacts, sfx_artifacts, sfx_plan_artifacts, soundtrack_artifacts
 from .stage import Stage, Validate
 from .video import final_mp4_artifacts, video_artifacts
 from .visual import animate_artifacts, character_artifacts, scene_artifacts, thumbnail_artifacts
@@ -32,6 +33,7 @@ subtitles = Stage("subtitles", "Write subtitles from the timeline (story.srt, st
 sfx_plan = Stage("sfx_plan", "Place the sound cues on the timeline (sfx_plan.json)", sfx_plan_artifacts)
 sfx = Stage("sfx", "Make every sound cue (sfx/NNN.wav)", sfx_artifacts)
 final_wav = Stage("final_wav", "Mix narration and cues, ducked and loudness-normalized (final.wav)", final_wav_artifacts)
+soundtrack = Stage("soundtrack", "Encode final.wav as AAC for the video (final.m4a)", soundtrack_artifacts)
 character = Stage("character", "Draw a portrait of every character (characters/<name>.png)", character_artifacts)
 scene = Stage("scene", "Draw every scene (scenes/<scene>.png)", scene_artifacts)
 thumbnail = Stage("thumbnail", "Put the title over the key scene (thumbnail.png)", thumbnail_artifacts)
@@ -73,6 +75,7 @@ __all__ = [
     "scene",
     "sfx",
     "sfx_plan",
+    "soundtrack",
     "subtitles",
     "thumbnail",
     "tts",

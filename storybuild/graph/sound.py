@@ -121,3 +121,19 @@ def final_wav_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
         inputs=[layout.narration, layout.sfx_plan, *cue_wavs.values()],
         title=f"soundtrack of {entry.story.title}",
     )
+
+
+def soundtrack_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
+    """final.m4a: final.wav encoded as AAC, so the final mux only copies streams."""
+    layout = entry.layout
+
+    def build(request: Request, out: dict[str, Path]) -> None:
+        from ..media.video import encode_soundtrack
+
+        encode_soundtrack(Path(layout.final_wav), out["final.m4a"])
+
+    yield Artifact(
+        stage="soundtrack", item=entry.slug, targets={"final.m4a": layout.final_m4a},
+        recipe={"codec": "aac", "bitrate": "192k", "rate": 48000}, build=build,
+        runtime=project.runtime, inputs=[layout.final_wav], title=f"AAC soundtrack of {entry.story.title}",
+    )

@@ -38,7 +38,7 @@ def video_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
 
 
 def final_mp4_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
-    """final.mp4: the picture, final.wav, soft subtitles, one chapter per scene, title metadata."""
+    """final.mp4: the picture, the AAC soundtrack, soft subtitles, a chapter per scene, title."""
     story, layout, video = entry.story, entry.layout, entry.settings.video
     width, height = video.size
     metadata = {"language": story.language, "comment": "made with storybuild"}
@@ -54,7 +54,7 @@ def final_mp4_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
         target = out["final.mp4"]
         chapters = [tuple(chapter) for chapter in request["chapters"]]
         mux_final(
-            Path(layout.video), Path(layout.final_wav), target, subtitles=Path(layout.srt),
+            Path(layout.video), Path(layout.final_m4a), target, subtitles=Path(layout.srt),
             chapters=chapters, title=story.title, metadata=metadata, burn_subtitles=video.burn_subtitles,
         )
         verify_final(target, {
@@ -67,7 +67,7 @@ def final_mp4_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
         recipe={"title": story.title, "metadata": metadata, "burn": video.burn_subtitles,
                 "size": [width, height], "fps": video.fps, "mux": 1},
         plan=plan, build=build, runtime=project.runtime,
-        inputs=[layout.video, layout.final_wav, layout.srt], deps=[layout.timeline],
+        inputs=[layout.video, layout.final_m4a, layout.srt], deps=[layout.timeline],
         after=[f"thumbnail:{entry.slug}"]
         + [f"character:{entry.slug}/{c.name}" for c in story.characters if c.name != NARRATOR],
         title=f"video of {story.title}",

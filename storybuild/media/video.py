@@ -55,6 +55,20 @@ def _language(code: str) -> str:
     return _ISO639_2.get(code, code if len(code) == 3 else "und")
 
 
+def encode_soundtrack(wav: Path, out: Path, bitrate: str = "192k") -> None:
+    """Encode ``wav`` as AAC 48 kHz stereo in an .m4a, ready to be copied into the final mp4.
+
+    Encoding is most of a mux's time (ffmpeg's AAC encoder runs ~12x real time here), so it is
+    its own step: it runs beside the animation, and a picture-only change re-muxes in a second.
+    """
+    wav, out = Path(wav).resolve(), Path(out).resolve()
+    run_ffmpeg(
+        ["-i", wav, "-map", "0:a:0", "-c:a", "aac", "-b:a", bitrate, "-ar", "48000", "-ac", "2",
+         "-movflags", "+faststart", out],
+        f"encoding {wav.name} as AAC",
+    )
+
+
 def mux_final(
     video: Path,
     audio: Path,
@@ -70,6 +84,8 @@ def mux_final(
     preset: str = "veryfast",
 ) -> None:
     """Write the publishable mp4: H.264, AAC 48 kHz stereo, mov_text subtitles, chapters, tags.
+
+    ``audio`` may be a wav (encoded here) or AAC already (``encode_soundtrack``; copied).
 
     The video is copied untouched when it already lasts as long as the audio (within one frame);
     otherwise, or to burn subtitles in, it is re-encoded, held or trimmed to the audio's length.
@@ -123,7 +139,10 @@ def mux_final(
                 filters.append(f"subtitles={burn_file.name}")
             args += (["-vf", ",".join(filters)] if filters else []) + ["-frames:v", str(want)]
             args += h264_args(crf, preset)
-        args += ["-c:a", "aac", "-b:a", audio_bitrate, "-ar", "48000", "-ac", "2"]
+        if sound.audio.codec == "aac":
+            args += ["-c:a", "copy"]
+        else:
+            args += ["-c:a", "aac", "-b:a", audio_bitrate, "-ar", "48000", "-ac", "2"]
         args += ["-metadata:s:a:0", f"language={language}"]
         if soft:
             args += ["-c:s", "mov_text", "-metadata:s:s:0", f"language={language}"]

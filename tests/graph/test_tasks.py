@@ -9,7 +9,7 @@ def test_doit_list_shows_every_stage_with_a_doc(project):
     project.add_story("tiny")
     listing = project.doit("list").stdout
     stages = dict(re.findall(r"^(\w+)\s+(.+)$", listing, re.MULTILINE))
-    for stage in ("cast", "tts", "narration", "subtitles", "sfx_plan", "sfx", "final_wav",
+    for stage in ("cast", "tts", "narration", "subtitles", "sfx_plan", "sfx", "final_wav", "soundtrack",
                   "character", "scene", "thumbnail", "animate", "video", "final_mp4", "validate"):
         assert stage in stages, listing
         assert len(stages[stage]) > 20

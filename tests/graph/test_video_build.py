@@ -87,6 +87,7 @@ def test_editing_a_scene_description_redraws_that_scene_only(visual_built):
     assert visual_built.generated("scene", mark) == ["tiny/hill"]
     assert visual_built.generated("animate", mark) == ["tiny/hill"]
     assert visual_built.generated("tts", mark) == []
+    assert visual_built.generated("soundtrack", mark) == [], "the sound is not encoded again"
     assert visual_built.generated("video", mark) == ["tiny"]
     assert visual_built.generated("final_mp4", mark) == ["tiny"]
 
@@ -98,6 +99,7 @@ def test_editing_a_line_reanimates_its_scene_but_redraws_nothing(visual_built):
     assert visual_built.generated("tts", mark) == ["tiny/0005"]
     assert visual_built.generated("scene", mark) == []
     assert visual_built.generated("character", mark) == []
+    assert visual_built.generated("soundtrack", mark) == ["tiny"]
     assert visual_built.generated("animate", mark) == ["tiny/barn"]
     assert sorted(visual_built.reused("animate", mark)) == ["tiny/hill", "tiny/yard"]  # same length
 
