@@ -14,12 +14,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from ..backends import backend_class
 from ..config import ConfigError, ProjectConfig, Settings, read_toml
 from ..errors import StorybuildError
 from ..layout import StoryLayout
 from ..store.cache import ArtifactCache
-from ..store.hashing import digest
+from ..store.hashing import canonical_json, digest
 from ..story import Story, parse_story
 from .artifact import Runtime
 
@@ -49,6 +51,7 @@ class Project:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._backends: dict[str, Any] = {}
+        self._recipes: dict[tuple[str, str, str], tuple[dict, str]] = {}
         self._lock = threading.Lock()
         self.error: StorybuildError | None = None
         try:
@@ -86,15 +89,25 @@ class Project:
             entry.settings = self.config.for_story(Path(layout.story_toml))
             entry.seeds = _read_seeds(Path(layout.seeds_toml))
             for capability in ("llm", "tts", "sfx", "image", "animate"):
-                choice = getattr(entry.settings, capability)
-                recipe = backend_class(capability, choice.backend).recipe(choice.options)
-                entry.recipes[capability] = recipe
-                entry.recipe_ids[capability] = f"{recipe['backend']} {recipe['version']} {digest(recipe)}"
+                recipe, recipe_id = self._backend_recipe(capability, entry.settings, layout)
+                entry.recipes[capability], entry.recipe_ids[capability] = recipe, recipe_id
         except StorybuildError as exc:
             entry.error = exc
-        except ValueError as exc:  # a backend's options failed validation
-            entry.error = ConfigError(f"{layout.story_toml}: {exc}")
         return entry
+
+    def _backend_recipe(self, capability: str, settings: Settings, layout: StoryLayout) -> tuple[dict, str]:
+        """The validated recipe of a backend choice, shared by every story that makes the same one."""
+        choice = getattr(settings, capability)
+        key = (capability, choice.backend, canonical_json(choice.options))
+        if key not in self._recipes:
+            try:
+                recipe = backend_class(capability, choice.backend).recipe(choice.options)
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                sources = f"{self.config.path} or {layout.story_toml}"
+                raise ConfigError(f"{sources}: [{capability}] options of {choice.backend!r}: {problems}") from exc
+            self._recipes[key] = (recipe, f"{recipe['backend']} {recipe['version']} {digest(recipe)}")
+        return self._recipes[key]
 
     def backend_recipe(self, entry: StoryEntry, capability: str) -> str:
         """The backend ``entry`` uses for ``capability`` as one recipe value: name, version, digest.
