@@ -19,7 +19,6 @@ from typing import Callable
 
 import numpy as np
 from numpy.random import Generator
-from scipy import signal
 
 from ...errors import BackendError
 from .interface import SoundRequest
@@ -39,6 +38,10 @@ def _noise(rng: Generator, n: int) -> np.ndarray:
 
 def _band(x: np.ndarray, rate: int, low: float | None, high: float | None, order: int = 4) -> np.ndarray:
     """``x`` band-, low- or high-passed (Butterworth, second-order sections for stability)."""
+    # Imported here, not at the top: reading a cue's words (natural_length) must not cost the
+    # 1-2 s import of scipy.signal.
+    from scipy import signal
+
     # Edges are clamped below Nyquist so low sample rates get a duller sound, not an error.
     lo = min(low / (rate / 2), 0.9) if low else None
     hi = min(high / (rate / 2), 0.95) if high else None
@@ -53,6 +56,8 @@ def _band(x: np.ndarray, rate: int, low: float | None, high: float | None, order
 
 def _brown(rng: Generator, n: int, rate: int, corner: float) -> np.ndarray:
     """Noise with a -6 dB/octave tilt above ``corner`` Hz: rumble, surf, roar."""
+    from scipy import signal
+
     b, a = signal.butter(1, corner / (rate / 2))
     return signal.lfilter(b, a, _noise(rng, n))
 
