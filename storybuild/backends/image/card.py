@@ -7,7 +7,6 @@ only when an image is actually drawn.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -23,7 +22,7 @@ from numpy.random import Generator
 from ...errors import BackendError
 from .interface import SoundRequest
 
-__all__ = ["KINDS", "PEAK", "ProceduralSFX", "kinds_in", "render"]
+__all__ = ["KINDS", "PEAK", "kinds_in", "natural_length", "render"]
 
 Synth = Callable[[Generator, int, int], np.ndarray]
 
