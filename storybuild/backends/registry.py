@@ -2,7 +2,8 @@
 
 Built-in backends register exactly as a third-party package would: an entry in the
 ``storybuild.backends`` entry-point group named ``<capability>.<name>`` pointing at the class.
-Classes load lazily, so naming a backend in a recipe never imports its heavy dependencies.
+A class is imported when a story first names it; backend modules keep numpy, scipy, Pillow and
+ffmpeg out of their top level, because doit resolves every backend at start-up, even for a no-op.
 """
 
 from __future__ import annotations
