@@ -15,6 +15,7 @@ from .timeline import Timeline
 
 ROW_WIDTH = 42
 ROWS_PER_CARD = 2
+_PAUSES = frozenset(",.;:!?")
 
 
 class Card(BaseModel):
@@ -26,13 +27,20 @@ class Card(BaseModel):
 
 
 def _balanced(words: list[str], groups: int) -> list[list[str]]:
-    """Split ``words`` into ``groups`` runs of near-equal length, in order."""
+    """Split ``words`` into ``groups`` runs of near-equal length, in order.
+
+    A run may end a little early after a word that closes a clause (``,`` ``.`` ``;``...), since a
+    card that ends where the voice pauses reads better than one cut mid-phrase.
+    """
     total = sum(len(word) + 1 for word in words)
     runs: list[list[str]] = [[]]
     used = 0
     for word in words:
-        if runs[-1] and len(runs) < groups and used >= total * len(runs) / groups:
-            runs.append([])
+        if runs[-1] and len(runs) < groups:
+            due = total * len(runs) / groups
+            pause = runs[-1][-1][-1] in _PAUSES and used >= 0.7 * due
+            if used >= due or pause:
+                runs.append([])
         runs[-1].append(word)
         used += len(word) + 1
     return runs
