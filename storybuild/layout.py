@@ -8,7 +8,6 @@ land outside its build folder. Paths are relative to the project root and normal
 from __future__ import annotations
 
 import posixpath
-from pathlib import PurePosixPath
 
 from .errors import StorybuildError
 
@@ -80,8 +79,3 @@ class StoryLayout:
     def clip(self, scene_id: str) -> str:
         """A scene's animated clip."""
         return self._in("clips", f"{_safe_part(scene_id)}.mp4")
-
-
-def is_inside(path: str, folder: str) -> bool:
-    """Whether normalized ``path`` lies inside ``folder``."""
-    return PurePosixPath(posixpath.normpath(path)).is_relative_to(posixpath.normpath(folder))

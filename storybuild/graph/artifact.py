@@ -11,7 +11,6 @@ makes exactly that task stale.
 from __future__ import annotations
 
 import inspect
-import posixpath
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,12 +64,13 @@ class Artifact:
 
     def task(self) -> dict[str, Any]:
         """The doit subtask dict."""
-        file_dep = sorted({posixpath.normpath(p) for p in (*self.inputs, *self.deps)})
+        # Paths come from StoryLayout, already normalized (doit tells ``./x`` from ``x``); this runs
+        # for every task on every start-up, so it does not normalize them again.
         return {
             "name": self.item,
             "actions": [(run, [self])],
-            "file_dep": file_dep,
-            "targets": [posixpath.normpath(p) for p in self.targets.values()],
+            "file_dep": sorted({*self.inputs, *self.deps}),
+            "targets": list(self.targets.values()),
             "uptodate": [RecipeUnchanged(digest(self.recipe))],
             "task_dep": list(self.after),
             "clean": True,
@@ -104,7 +104,7 @@ class RecipeUnchanged:
 
 def cache_key(artifact: Artifact, request: Request) -> str:
     """The cache key: the recipe, the request and the inputs' content."""
-    inputs = {posixpath.normpath(p): file_digest(p) for p in artifact.inputs}
+    inputs = {p: file_digest(p) for p in artifact.inputs}
     return digest({"stage": artifact.stage, "recipe": artifact.recipe, "request": request, "inputs": inputs})
 
 

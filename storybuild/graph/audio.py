@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..backends.tts import SpeechRequest, Voice
 from ..cast import Cast, build_cast
-from ..store.atomic import write_json
+from ..store.atomic import json_text
 from ..story.model import Cue, Line
 from ..subtitles import cards, to_srt, to_vtt
 from .artifact import Artifact, Request
@@ -33,7 +33,7 @@ def cast_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
         cast = build_cast(
             story, settings.characters, project.backend(entry, "llm"), project.backend(entry, "tts"), voices_dir
         )
-        write_json(out["cast.json"], cast.model_dump(mode="json"))
+        out["cast.json"].write_text(json_text(cast.model_dump(mode="json")), encoding="utf-8")
 
     yield Artifact(
         stage="cast", item=entry.slug, targets={"cast.json": layout.cast}, recipe=recipe,
@@ -98,7 +98,7 @@ def narration_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
 
         data, timeline = assemble(story, {k: Path(v) for k, v in wavs.items()}, audio, fps)
         write_wav(out["narration.wav"], data, audio.sample_rate)
-        write_json(out["timeline.json"], timeline.model_dump(mode="json"))
+        out["timeline.json"].write_text(json_text(timeline.model_dump(mode="json")), encoding="utf-8")
 
     yield Artifact(
         stage="narration", item=entry.slug,

@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from ..backends.sfx import SoundRequest
-from ..store.atomic import write_json
+from ..store.atomic import json_text
 from ..timeline import Timeline
 from .artifact import Artifact, Request
 from .project import Project, StoryEntry
@@ -60,7 +60,7 @@ def sfx_plan_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact
             room = max(MIN_CUE_SECONDS, timeline.duration - cue.start)
             duration = round(min(sfx.natural_duration(cue.text), room), 3)
             cues.append(PlannedCue(id=cue.id, text=cue.text, start=cue.start, duration=duration, gain_db=gain))
-        write_json(out["sfx_plan.json"], SoundPlan(cues=cues).model_dump(mode="json"))
+        out["sfx_plan.json"].write_text(json_text(SoundPlan(cues=cues).model_dump(mode="json")), encoding="utf-8")
 
     yield Artifact(
         stage="sfx_plan", item=entry.slug, targets={"sfx_plan.json": layout.sfx_plan}, recipe=recipe,

@@ -12,14 +12,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from ..errors import BackendUnavailable, MediaError
 
-__all__ = ["ffmpeg_exe", "has_libass", "run_ffmpeg", "writing"]
+__all__ = ["ffmpeg_exe", "has_libass", "run_ffmpeg"]
 
 # Enough of stderr to show the cause; ffmpeg prints the real error last.
 _STDERR_LINES = 12
@@ -60,23 +59,6 @@ def run_ffmpeg(args: Sequence[str | os.PathLike[str]], what: str, *, cwd: Path |
         tail = "\n".join(text[-_STDERR_LINES:]) or "(no message)"
         error = subprocess.CalledProcessError(done.returncode, command, stderr=done.stderr)
         raise MediaError(f"{what} failed (ffmpeg exit {done.returncode}):\n{tail}") from error
-
-
-@contextmanager
-def writing(out: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``out`` that replaces ``out`` only if the block succeeds.
-
-    A killed or failed ffmpeg leaves a truncated file; this way ``out`` is always whole or absent.
-    The temporary name keeps ``out``'s suffix because ffmpeg picks the container from it.
-    """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    part = out.with_name(f".{out.stem}.part{out.suffix}")
-    try:
-        yield part
-        os.replace(part, out)
-    finally:
-        part.unlink(missing_ok=True)
 
 
 @lru_cache(maxsize=1)

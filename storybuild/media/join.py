@@ -24,7 +24,8 @@ from typing import Literal
 import av
 
 from ..errors import MediaError
-from .ffmpeg import run_ffmpeg, writing
+from ..store.atomic import atomic_output
+from .ffmpeg import run_ffmpeg
 from .probe import MediaInfo, frame_count, parameter_sets, probe
 
 __all__ = ["JoinResult", "Transition", "cuts_cleanly_at", "h264_args", "join_clips"]
@@ -98,7 +99,7 @@ def join_clips(
     total = sum(frames)
     fade_frames = min(round(fade * fps), *frames)
     if len(clips) == 1:
-        with writing(out) as part:
+        with atomic_output(out) as part:
             shutil.copyfile(clips[0], part)
         result = JoinResult(total, total, 0)
     elif transition == "crossfade" and fade_frames >= 1:
@@ -125,7 +126,7 @@ def _join_copy(entries: Sequence[Entry], out: Path) -> None:
     listing = out.with_name(f".{out.stem}.concat.txt")
     try:
         _concat_list(entries, listing)
-        with writing(out) as part:
+        with atomic_output(out) as part:
             run_ffmpeg(
                 ["-f", "concat", "-safe", "0", "-i", listing, "-map", "0:v", "-c", "copy", part],
                 f"joining {len(entries)} pieces into {out.name}",
@@ -144,7 +145,7 @@ def _join_reencode(clips: list[Path], out: Path, fps: int, total: int, crf: int,
     labels = "".join(f"[v{i}]" for i in range(len(clips)))
     graph = ";".join(parts + [f"{labels}concat=n={len(clips)}:v=1:a=0[out]"])
     inputs = [arg for clip in clips for arg in ("-i", clip)]
-    with writing(out) as part:
+    with atomic_output(out) as part:
         run_ffmpeg(
             [*inputs, "-filter_complex", graph, "-map", "[out]", "-frames:v", str(total), "-r", str(fps),
              *h264_args(crf, preset), part],

@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import BackendUnavailable, MediaError, VerificationError
-from .ffmpeg import has_libass, run_ffmpeg, writing
+from ..store.atomic import atomic_output
+from .ffmpeg import has_libass, run_ffmpeg
 from .join import JoinResult, h264_args, join_clips
 from .probe import MediaInfo, frame_count, probe
 
@@ -62,11 +63,12 @@ def encode_soundtrack(wav: Path, out: Path, bitrate: str = "192k") -> None:
     its own step: it runs beside the animation, and a picture-only change re-muxes in a second.
     """
     wav, out = Path(wav).resolve(), Path(out).resolve()
-    run_ffmpeg(
-        ["-i", wav, "-map", "0:a:0", "-c:a", "aac", "-b:a", bitrate, "-ar", "48000", "-ac", "2",
-         "-movflags", "+faststart", out],
-        f"encoding {wav.name} as AAC",
-    )
+    with atomic_output(out) as part:
+        run_ffmpeg(
+            ["-i", wav, "-map", "0:a:0", "-c:a", "aac", "-b:a", bitrate, "-ar", "48000", "-ac", "2",
+             "-movflags", "+faststart", part],
+            f"encoding {wav.name} as AAC",
+        )
 
 
 def mux_final(
@@ -146,7 +148,7 @@ def mux_final(
         args += ["-metadata:s:a:0", f"language={language}"]
         if soft:
             args += ["-c:s", "mov_text", "-metadata:s:s:0", f"language={language}"]
-        with writing(out) as part:
+        with atomic_output(out) as part:
             run_ffmpeg([*args, "-movflags", "+faststart", part], f"muxing {out.name}", cwd=work)
     finally:
         meta_file.unlink(missing_ok=True)

@@ -41,6 +41,6 @@ def write_text(target: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_json(target: str | Path, data: Any) -> None:
-    """Write ``data`` to ``target`` atomically as indented, key-sorted JSON."""
-    write_text(target, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+def json_text(data: Any) -> str:
+    """``data`` as the indented, key-sorted JSON every artifact file uses."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -8,7 +8,7 @@ import pytest
 
 from storybuild.errors import StorybuildError
 from storybuild.layout import StoryLayout
-from storybuild.store.atomic import atomic_output, write_json
+from storybuild.store.atomic import atomic_output, json_text, write_text
 from storybuild.store.cache import ArtifactCache
 from storybuild.store.hashing import digest, file_digest
 
@@ -49,7 +49,7 @@ def test_clear_empties_the_cache(tmp_path):
 
 def test_atomic_output_leaves_the_old_file_when_writing_fails(tmp_path):
     target = tmp_path / "cast.json"
-    write_json(target, {"v": 1})
+    write_text(target, json_text({"v": 1}))
     with pytest.raises(RuntimeError):
         with atomic_output(target) as tmp:
             tmp.write_text("half")

@@ -12,7 +12,8 @@ import pytest
 
 from storybuild.errors import BackendUnavailable, MediaError
 from storybuild.media import ffmpeg
-from storybuild.media.ffmpeg import ffmpeg_exe, has_libass, run_ffmpeg, writing
+from storybuild.media.ffmpeg import ffmpeg_exe, has_libass, run_ffmpeg
+from storybuild.store.atomic import atomic_output
 from storybuild.media.probe import probe
 
 
@@ -62,15 +63,15 @@ def test_missing_binary_is_backend_unavailable(tmp_path: Path, monkeypatch: pyte
         run_ffmpeg(["-version"], "asking for the version")
 
 
-def test_writing_replaces_the_target_only_on_success(tmp_path: Path) -> None:
+def test_media_writes_replace_the_target_only_on_success(tmp_path: Path) -> None:
     out = tmp_path / "clip.mp4"
     out.write_bytes(b"old")
     with pytest.raises(MediaError):
-        with writing(out) as part:
+        with atomic_output(out) as part:
             part.write_bytes(b"half")
             raise MediaError("ffmpeg died")
     assert out.read_bytes() == b"old"
-    with writing(out) as part:
+    with atomic_output(out) as part:
         assert part.parent == out.parent and part.suffix == ".mp4"
         part.write_bytes(b"new")
     assert out.read_bytes() == b"new"

@@ -22,7 +22,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import BackendError
-from ...media.ffmpeg import run_ffmpeg, writing
+from ...media.ffmpeg import run_ffmpeg
+from ...store.atomic import atomic_output
 from .interface import AnimateBackend, ClipRequest
 
 __all__ = ["KenBurnsAnimate", "KenBurnsOptions", "Move", "choose_move"]
@@ -119,7 +120,7 @@ class KenBurnsAnimate(AnimateBackend):
         # x264 makes a forced keyframe an IDR picture (closed GOP), which a join can copy from.
         marks = sorted({0, *(n for n in request.keyframes if 0 < n < request.frames)})
         keys = ["-force_key_frames", "expr:" + "+".join(f"eq(n,{n})" for n in marks)]
-        with writing(Path(out)) as part:
+        with atomic_output(out) as part:
             run_ffmpeg(
                 [
                     "-i", request.image,
