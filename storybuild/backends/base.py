@@ -1,7 +1,9 @@
 """What every backend declares: a name, a version, and its options as a pydantic model.
 
 The name, version and options go into every artifact's recipe, so upgrading a backend or changing
-one option rebuilds exactly what it made.
+one option rebuilds exactly what it made. Connection settings (server URLs, timeouts, keys) reach a
+backend beside its options as ``servers`` and never enter a recipe: moving ComfyUI to another host
+rebuilds nothing.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ class Backend:
     version: ClassVar[str]
     Options: ClassVar[type[BaseModel]] = NoOptions
 
-    def __init__(self, options: BaseModel | dict[str, Any] | None = None) -> None:
+    def __init__(self, options: BaseModel | dict[str, Any] | None = None, *, servers: Any = None) -> None:
         if not isinstance(options, BaseModel):
             options = self.Options.model_validate(options or {})
         self.options = options
+        self.servers = servers
 
     @classmethod
     def recipe(cls, options: dict[str, Any]) -> dict[str, Any]:
