@@ -50,6 +50,7 @@ class AudioSettings(_Strict):
     loudness: float = Field(-14.0, ge=-40, le=-5, description="integrated loudness target, LUFS")
     duck_db: float = Field(-12.0, le=0, description="cue gain under speech, dB")
     cue_gain_db: float = Field(-8.0, le=12, description="cue level against the voices, dB")
+    infer_cues: bool = Field(True, description="add the sound cues the text implies, not only {cues}")
 
 
 class VideoSettings(_Strict):
@@ -77,11 +78,21 @@ class CharacterSettings(_Strict):
 
 
 class ServerSettings(_Strict):
-    """Where the remote services live."""
+    """Where the remote services live, and how long to wait for them.
 
-    comfyui_url: str = "http://127.0.0.1:8188"
+    Connection settings, never recipe: moving a server or changing a timeout rebuilds nothing.
+    """
+
+    comfyui_url: str | list[str] = "http://127.0.0.1:8188"
+    comfyui_timeouts: dict[str, float] = Field(
+        default_factory=lambda: {"tts": 600.0, "sfx": 600.0, "image": 900.0, "animate": 3600.0},
+        description="seconds one ComfyUI job of a capability may take before it is interrupted",
+    )
     llm_url: str = "http://127.0.0.1:1234/v1"
     llm_model: str = ""
+    llm_api_key_env: str = Field("OPENAI_API_KEY", description="the environment variable holding the key")
+    llm_timeout: float = Field(300.0, gt=0, description="seconds for one language-model answer")
+    llm_max_in_flight: int = Field(1, ge=1, description="requests at once per language-model server")
 
 
 class Settings(_Strict):

@@ -32,6 +32,14 @@ class Backend:
         self.options = options
         self.servers = servers
 
+    def check(self) -> list[str]:
+        """Problems that would stop this backend from building, found without building anything.
+
+        ``storybuild check`` and the first task of a build call it: a remote backend asks its
+        server (reachable? nodes and models present?); embedded ones have nothing to check.
+        """
+        return []
+
     @classmethod
     def recipe(cls, options: dict[str, Any]) -> dict[str, Any]:
         """The backend's part of an artifact recipe: name, version and validated options."""

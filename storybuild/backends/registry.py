@@ -18,11 +18,26 @@ CAPABILITIES = ("llm", "tts", "sfx", "image", "animate", "transcribe")
 
 # capability -> name -> "module:Class"; the built-ins, so a source checkout works uninstalled.
 BUILTIN: dict[str, dict[str, str]] = {
-    "llm": {"rules": "storybuild.backends.llm.rules:RulesLLM"},
-    "tts": {"espeak": "storybuild.backends.tts.espeak:EspeakTTS"},
-    "sfx": {"procedural": "storybuild.backends.sfx.procedural:ProceduralSFX"},
-    "image": {"storybook": "storybuild.backends.image.storybook:StorybookImage"},
-    "animate": {"kenburns": "storybuild.backends.animate.kenburns:KenBurnsAnimate"},
+    "llm": {
+        "rules": "storybuild.backends.llm.rules:RulesLLM",
+        "openai": "storybuild.backends.llm.openai:OpenAILLM",
+    },
+    "tts": {
+        "espeak": "storybuild.backends.tts.espeak:EspeakTTS",
+        "comfyui": "storybuild.backends.tts.comfyui:ComfyUITTS",
+    },
+    "sfx": {
+        "procedural": "storybuild.backends.sfx.procedural:ProceduralSFX",
+        "comfyui": "storybuild.backends.sfx.comfyui:ComfyUISFX",
+    },
+    "image": {
+        "storybook": "storybuild.backends.image.storybook:StorybookImage",
+        "comfyui": "storybuild.backends.image.comfyui:ComfyUIImage",
+    },
+    "animate": {
+        "kenburns": "storybuild.backends.animate.kenburns:KenBurnsAnimate",
+        "comfyui": "storybuild.backends.animate.comfyui:ComfyUIAnimate",
+    },
     "transcribe": {},
 }
 
