@@ -1,5 +1,13 @@
-"""Language understanding: who the characters are, where sounds belong."""
+"""Language understanding: who the characters are, what each scene shows, which sounds the text implies."""
 
-from .interface import CastGuess, LLMBackend
+from .interface import (
+    QUESTIONS,
+    CastGuess,
+    InferredCue,
+    LLMBackend,
+    Metadata,
+    ScenePrompt,
+    VisibleCharacter,
+)
 
-__all__ = ["CastGuess", "LLMBackend"]
+__all__ = ["QUESTIONS", "CastGuess", "InferredCue", "LLMBackend", "Metadata", "ScenePrompt", "VisibleCharacter"]

@@ -1,25 +1,76 @@
-"""The language-model interface: the story-reading tasks a backend answers.
+"""The language-model interface: the story-reading questions a backend answers.
 
-It is task-shaped rather than a raw chat call so the embedded backend can answer the same
-questions with deterministic rules, and a remote backend with prompts against a real model.
+It is question-shaped rather than a raw chat call so the embedded backend can answer the same
+questions with deterministic rules, and a remote backend with prompts against a real model. Every
+answer is a pydantic model, so a remote backend validates what the model said at the boundary and
+a stage writes it as a build artifact (asked once, kept until its recipe changes).
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from ...story.model import Story
+from ...story.model import Scene, Story
 from ..base import Backend
+
+Age = Literal["child", "teen", "young adult", "adult", "elderly", ""]
+TimeOfDay = Literal["dawn", "morning", "day", "afternoon", "dusk", "evening", "night"]
+Weather = Literal["clear", "cloudy", "rain", "snow", "fog", "storm", "wind"]
+
+#: The questions a stage asks, by the name it passes to ``question_identity``.
+QUESTIONS = ("cast", "scene_prompt", "infer_cues", "metadata")
 
 
 class CastGuess(BaseModel):
     """What a backend infers about a character the story does not describe."""
 
     name: str
-    gender: str | None = None
-    look: str = ""
+    gender: Literal["male", "female"] | None = None
+    age: str = Field("", description='"child", "teen", "young adult", "adult", "elderly" or ""')
+    look: str = Field("", description="a vivid appearance, the same in every portrait")
+    voice: str = Field("", description="a voice description, e.g. 'warm, low, unhurried'")
+
+
+class VisibleCharacter(BaseModel):
+    """A character seen in a scene picture, and where."""
+
+    name: str
+    position: Literal["left", "center", "right", "background"] = "center"
+
+
+class ScenePrompt(BaseModel):
+    """A scene description read as a picture: the prompt plus the facts an image needs."""
+
+    prompt: str = Field(description="the expanded image prompt, style included")
+    setting: Literal["indoor", "outdoor"]
+    place: str = Field(description="the kind of place: bakery, harbor, forest, ...")
+    props: list[str] = []
+    time_of_day: TimeOfDay | None = None
+    weather: Weather | None = None
+    characters: list[VisibleCharacter] = []
+    camera: str = Field("static", description="a camera move for animation: static, zoom in, pan left, ...")
+
+
+class InferredCue(BaseModel):
+    """A sound the text implies without a ``{...}`` cue."""
+
+    line: str = Field(description='the line id, e.g. "0007"')
+    position: float = Field(0.5, ge=0, le=1, description="where inside the line, 0 = its start")
+    duration: float = Field(2.0, gt=0, le=20, description="seconds")
+    text: str = Field(description="what the sound is, as a cue would say it")
+
+
+class Metadata(BaseModel):
+    """What a video platform shows beside the video; chapters are added from the timeline."""
+
+    title: str
+    description: str
+    tags: list[str]
+    category: str = "Film & Animation"
+    thumbnail_caption: str = ""
 
 
 class LLMBackend(Backend):
@@ -27,4 +78,24 @@ class LLMBackend(Backend):
 
     @abstractmethod
     def guess_cast(self, story: Story, names: list[str]) -> list[CastGuess]:
-        """Gender and look for each of ``names`` that the story and settings leave open."""
+        """Gender, age, look and voice for each of ``names`` that the story and settings leave open."""
+
+    @abstractmethod
+    def scene_prompt(self, story: Story, scene: Scene, style: str) -> ScenePrompt:
+        """The picture of ``scene`` in ``style``: prompt, place, props, time, weather, camera."""
+
+    @abstractmethod
+    def infer_cues(self, story: Story) -> list[InferredCue]:
+        """Sounds the text implies, placed on its spoken lines (explicit cues excluded)."""
+
+    @abstractmethod
+    def metadata(self, story: Story) -> Metadata:
+        """Title, description, tags, category and thumbnail caption, in the story's language."""
+
+    def question_identity(self, question: str) -> str:
+        """What in the backend shapes ``question``'s answer beyond its recipe (e.g. a prompt hash).
+
+        Stages put it into the recipe of the artifact that asks ``question``, so editing one
+        prompt template re-asks only that question.
+        """
+        return ""

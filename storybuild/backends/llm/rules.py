@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from ...story.model import Story
-from .interface import CastGuess, LLMBackend
+from ...story.model import Scene, Story
+from .interface import CastGuess, InferredCue, LLMBackend, Metadata, ScenePrompt
 
 _FEMALE = {
     "alice", "anna", "anne", "clara", "emma", "eva", "grace", "hannah", "iris", "jane", "julia",
@@ -71,3 +71,16 @@ class RulesLLM(LLMBackend):
             look = _guess_look(name, story) or f"{label}, a {person} from the story"
             guesses.append(CastGuess(name=name, gender=gender, look=look))
         return guesses
+
+    def scene_prompt(self, story: Story, scene: Scene, style: str) -> ScenePrompt:
+        """The description itself as the prompt (rules for place, props, time follow)."""
+        prompt = ", ".join(part for part in (scene.description, style) if part)
+        return ScenePrompt(prompt=prompt, setting="outdoor", place="")
+
+    def infer_cues(self, story: Story) -> list[InferredCue]:
+        """No inferred cues yet."""
+        return []
+
+    def metadata(self, story: Story) -> Metadata:
+        """The title, the first lines as a description."""
+        return Metadata(title=story.title, description=story.title, tags=[])
