@@ -1,7 +1,7 @@
 """The cast: every character with gender, look and a voice of its own.
 
 Sources, strongest first: the story's story.toml, the ``male_``/``female_`` tag prefix, then the
-language-model backend's guesses. Voices are handed out from the TTS backend's pool per gender;
+language-model backend's guesses (which alone give age and a voice description). Voices are handed out from the TTS backend's pool per gender;
 each character's preferred slot comes from a stable hash of its name, so adding a character rarely
 moves anyone else's voice.
 """
@@ -25,8 +25,10 @@ class Member(BaseModel):
 
     name: str
     gender: str | None = None
+    age: str = ""
     look: str = ""
     voice: Voice
+    voice_description: str = ""
     lora: str | None = None
 
 
@@ -70,10 +72,19 @@ def build_cast(
         raise ConfigError(f"story.toml describes {', '.join(unknown)}, who never speak in {story.path}")
     gender = {c.name: (overrides.get(c.name) or CharacterSettings()).gender or c.gender for c in story.characters}
     look = {name: (overrides.get(name) or CharacterSettings()).look or "" for name in names}
-    open_questions = [n for n in names if n != NARRATOR and (gender[n] is None or not look[n])]
+    age: dict[str, str] = {}
+    described: dict[str, str] = {}
+    # A guess never overrides story.toml or a tag; who is fully described is not asked at all.
+    voice_set = {n for n in names if (overrides.get(n) or CharacterSettings()).voice}
+    open_questions = [
+        n for n in names if n != NARRATOR and (gender[n] is None or not look[n] or n not in voice_set)
+    ]
     for guess in llm.guess_cast(story, open_questions) if open_questions else []:
+        if guess.name not in gender:
+            continue
         gender[guess.name] = gender[guess.name] or guess.gender
         look[guess.name] = look[guess.name] or guess.look
+        age[guess.name], described[guess.name] = guess.age, guess.voice
 
     voices: dict[str, Voice] = {}
     for name in names:
@@ -97,8 +108,10 @@ def build_cast(
         Member(
             name=name,
             gender=gender[name],
+            age=age.get(name, ""),
             look=look[name],
             voice=voices[name],
+            voice_description=described.get(name, ""),
             lora=(overrides.get(name) or CharacterSettings()).lora,
         )
         for name in names

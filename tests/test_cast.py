@@ -48,3 +48,40 @@ def test_voice_from_story_toml_name_or_sample(tmp_path):
     cast = build_cast(story, overrides, RulesLLM(), EspeakTTS(), tmp_path)
     assert cast.member("mara").voice.sample == tmp_path / "mara.wav"
     assert cast.member("elias").voice.name == "m7" and cast.member("elias").voice.sample is None
+
+
+def test_accented_first_names_get_their_gender_from_the_dataset(tmp_path):
+    story = _story("[renée] Bonjour.\n[françois] Salut.\n[zoë] Hi.\n[émile] Oui.\n[old_queen] Hm.\n")
+    cast = build_cast(story, {}, RulesLLM(), EspeakTTS(), tmp_path)
+    genders = {m.name: m.gender for m in cast.characters}
+    assert genders == {"renée": "female", "françois": "male", "zoë": "female", "émile": "male",
+                       "old_queen": "female"}
+    female_pool = {v.name for v in EspeakTTS().voice_pool("female", "en")}
+    assert cast.member("renée").voice.name in female_pool
+    assert cast.member("renée").voice_description and cast.member("renée").age == ""
+
+
+def test_tags_and_story_toml_beat_the_dataset(tmp_path):
+    story = _story("[male_renée] Hi.\n[françois] Yes.\n[mara] No.\n")
+    overrides = {"françois": CharacterSettings(gender="female", look="a tall woman in a green coat", voice="f3")}
+    cast = build_cast(story, overrides, RulesLLM(), EspeakTTS(), tmp_path)
+    assert cast.member("renée").gender == "male"
+    assert cast.member("françois").gender == "female" and cast.member("françois").look == "a tall woman in a green coat"
+    assert cast.member("mara").gender == "female"
+
+
+def test_age_and_voice_come_from_the_look(tmp_path):
+    story = _story("(shop) Old elias with a grey beard sweeps; little mara waits by the door.\n[elias] Hm.\n[mara] Hi.\n")
+    cast = build_cast(story, {}, RulesLLM(), EspeakTTS(), tmp_path)
+    assert cast.member("elias").age == "elderly" and "low" in cast.member("elias").voice_description
+    assert cast.member("mara").age == "child"
+
+
+def test_the_dataset_loads_only_when_asked():
+    import subprocess
+    import sys
+
+    code = ("import sys; import storybuild.graph, storybuild.backends.llm.rules; "
+            "print('gender_guesser' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
