@@ -1,0 +1,1 @@
+"""Protocol clients for remote services (ComfyUI, OpenAI-compatible servers): no pipeline knowledge."""
