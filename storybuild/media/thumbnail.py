@@ -2,7 +2,8 @@
 
 YouTube shows thumbnails as small as 168x94, so the title is sized to fill the frame's width in
 at most three lines, drawn light on a dark outline and a soft shadow, over a band that darkens
-the picture behind it: it must read on any scene, bright dawn or dark night.
+the picture behind it: it must read on any scene, bright dawn or dark night. The face has a glyph
+for every character of the title (``storybuild.fonts``): Renée, Ελένη and Дмитрий are never boxes.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def _darken_below(picture: Image.Image, start: float) -> Image.Image:
 
 def _draw_title(picture: Image.Image, lines: list[str], size: int, line_height: int, top: float) -> None:
     """Centred lines: a blurred drop shadow, then a thick dark outline, then the light letters."""
-    face = font(size)
+    face = font(size, " ".join(lines))
     outline, bold = max(2, round(size * 0.09)), max(1, round(size * 0.025))
     centre = picture.width / 2
     shadow = Image.new("L", picture.size, 0)
