@@ -94,3 +94,8 @@ def test_unknown_ref_is_a_clear_error(repo: Path) -> None:
 
     with pytest.raises(ConfigError, match="no-such-ref"):
         changed_stories(repo, "no-such-ref")
+
+
+def test_against_the_empty_tree_every_story_is_new(repo: Path) -> None:
+    empty = _git(repo, "hash-object", "-t", "tree", "/dev/null").strip()
+    assert changed_stories(repo, empty) == ["alpha", "beta", "gamma"]
