@@ -59,6 +59,12 @@ class StoryLayout:
     thumbnail = property(lambda self: self._in("thumbnail.png"), doc="The video's thumbnail.")
     video = property(lambda self: self._in("video.mp4"), doc="The clips joined, no sound.")
     final_mp4 = property(lambda self: self._in("final.mp4"), doc="The finished video.")
+    inferred_cues = property(lambda self: self._in("cues.json"), doc="Sounds the text implies.")
+    inferred_sfx = property(lambda self: self._in("sfx", "inferred.json"), doc="The implied sounds made.")
+    metadata = property(lambda self: self._in("metadata.json"), doc="Title, description, tags, chapters.")
+    metadata_answer = property(lambda self: self._in("answers", "metadata.json"), doc="The model's metadata.")
+    description = property(lambda self: self._in("description.txt"), doc="The video description.")
+    tags = property(lambda self: self._in("tags.txt"), doc="The video's tags, comma-separated.")
 
     def line_wav(self, line_id: str) -> str:
         """One spoken line's audio."""
@@ -75,6 +81,10 @@ class StoryLayout:
     def scene_png(self, scene_id: str) -> str:
         """A scene's still image."""
         return self._in("scenes", f"{_safe_part(scene_id)}.png")
+
+    def scene_prompt(self, scene_id: str) -> str:
+        """What a scene's picture shows, as the language model read its description."""
+        return self._in("prompts", f"{_safe_part(scene_id)}.json")
 
     def clip(self, scene_id: str) -> str:
         """A scene's animated clip."""

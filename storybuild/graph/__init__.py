@@ -9,7 +9,8 @@ Stages and what they make under build/<story>/:
     narration  narration.wav, timeline.json
     subtitles  story.srt, story.vtt   sfx_plan   sfx_plan.json
     sfx        sfx/001.wav ...        final_wav  final.wav
-    soundtrack final.m4a
+    soundtrack final.m4a              cues       cues.json (sounds the text implies)
+    scene_prompt prompts/<scene>.json metadata   metadata.json, description.txt, tags.txt
     character  characters/<name>.png  scene      scenes/<scene>.png
     thumbnail  thumbnail.png          animate    clips/<scene>.mp4
     video      video.mp4              final_mp4  final.mp4
@@ -20,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from .audio import cast_artifacts, narration_artifacts, subtitle_artifacts, tts_artifacts
+from .reading import cues_artifacts, metadata_artifacts, scene_prompt_artifacts
 from .sound import final_wav_artifacts, sfx_artifacts, sfx_plan_artifacts, soundtrack_artifacts
 from .stage import Stage, Validate
 from .video import final_mp4_artifacts, video_artifacts
@@ -29,11 +31,19 @@ validate = Validate()
 cast = Stage("cast", "Decide every character's gender, look and voice (cast.json)", cast_artifacts)
 tts = Stage("tts", "Voice every spoken line (lines/NNNN.wav)", tts_artifacts)
 narration = Stage("narration", "Join the lines with pauses and time them (narration.wav, timeline.json)", narration_artifacts)
+cues = Stage("cues", "Ask which sounds the text implies beyond its {cues} (cues.json)", cues_artifacts)
 subtitles = Stage("subtitles", "Write subtitles from the timeline (story.srt, story.vtt)", subtitle_artifacts)
 sfx_plan = Stage("sfx_plan", "Place the sound cues on the timeline (sfx_plan.json)", sfx_plan_artifacts)
 sfx = Stage("sfx", "Make every sound cue (sfx/NNN.wav)", sfx_artifacts)
 final_wav = Stage("final_wav", "Mix narration and cues, ducked and loudness-normalized (final.wav)", final_wav_artifacts)
 soundtrack = Stage("soundtrack", "Encode final.wav as AAC for the video (final.m4a)", soundtrack_artifacts)
+scene_prompt = Stage(
+    "scene_prompt", "Read each scene's description as a picture: place, props, time, weather (prompts/<scene>.json)",
+    scene_prompt_artifacts,
+)
+metadata = Stage(
+    "metadata", "Write title, description with chapters, and tags for publishing (metadata.json)", metadata_artifacts
+)
 character = Stage("character", "Draw a portrait of every character (characters/<name>.png)", character_artifacts)
 scene = Stage("scene", "Draw every scene (scenes/<scene>.png)", scene_artifacts)
 thumbnail = Stage("thumbnail", "Put the title over the key scene (thumbnail.png)", thumbnail_artifacts)
@@ -68,11 +78,14 @@ __all__ = [
     "animate",
     "cast",
     "character",
+    "cues",
     "doit_config",
     "final_mp4",
     "final_wav",
+    "metadata",
     "narration",
     "scene",
+    "scene_prompt",
     "sfx",
     "sfx_plan",
     "soundtrack",

@@ -1,17 +1,23 @@
-"""The sound stages: sfx_plan, sfx, final_wav.
+"""The sound stages: sfx_plan, sfx, final_wav, soundtrack.
 
-Cues are timed from timeline.json; each cue's sound is generated alone (so editing one cue
-regenerates one sound); final.wav lays them under the narration, ducked under speech and
-normalized to the loudness target.
+Cues are timed from timeline.json: the story's ``{cues}`` and, unless ``audio.infer_cues`` is off,
+the cues the text implies (cues.json, asked of the language model by the ``cues`` stage), placed
+inside their line by its measured start and end. Each explicit cue's sound is one task (so editing
+one cue regenerates one sound); the implied ones are one task per story (``implied.py``), because
+which there are is an answer known only at run time, and that task keeps each sound in the cache
+apart, so editing one line still regenerates one sound. final.wav lays them all under the
+narration, ducked under speech and normalized to the loudness target.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from ..backends.llm import InferredCue
 from ..backends.sfx import SoundRequest
 from ..store.atomic import json_text
 from ..timeline import Timeline
@@ -27,6 +33,7 @@ class PlannedCue(BaseModel):
     start: float
     duration: float
     gain_db: float
+    inferred: bool = False
 
 
 class SoundPlan(BaseModel):
@@ -43,14 +50,40 @@ class SoundPlan(BaseModel):
 MIN_CUE_SECONDS = 0.5
 
 
+def inferred_id(line_id: str, n: int) -> str:
+    """The id of the ``n``-th (1-based) implied cue on line ``line_id``: ``i0007-1``.
+
+    Explicit cue ids are digits only, so the two never collide; an edit elsewhere leaves it alone.
+    """
+    return f"i{line_id}-{n}"
+
+
+def place_inferred(timeline: Timeline, inferred: list[InferredCue], gain: float) -> list[PlannedCue]:
+    """Implied cues placed on the timeline: at ``position`` of their line's measured span."""
+    spans = {line.id: line for line in timeline.lines}
+    counts: dict[str, int] = {}
+    placed = []
+    for cue in inferred:
+        line = spans.get(cue.line)
+        if line is None:
+            continue
+        counts[cue.line] = counts.get(cue.line, 0) + 1
+        start = round(line.start + cue.position * (line.end - line.start), 3)
+        room = max(MIN_CUE_SECONDS, timeline.duration - start)
+        placed.append(PlannedCue(
+            id=inferred_id(cue.line, counts[cue.line]), text=cue.text, start=start,
+            duration=round(min(cue.duration, room), 3), gain_db=gain, inferred=True,
+        ))
+    return placed
+
+
 def sfx_plan_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
-    """sfx_plan.json: every cue with its start and length."""
+    """sfx_plan.json: every cue, explicit and implied, with its start and length."""
     layout, gain = entry.layout, entry.settings.audio.cue_gain_db
-    recipe = {
-        "llm": project.backend_recipe(entry, "llm"),
-        "sfx": project.backend_recipe(entry, "sfx"),
-        "gain_db": gain,
-    }
+    infer = entry.settings.audio.infer_cues
+    # The plan reads the implied cues from cues.json (an input), never from the language model:
+    # the model is in cues.json's recipe, not here. The sfx backend gives explicit cues their length.
+    recipe = {"sfx": project.backend_recipe(entry, "sfx"), "gain_db": gain, "plan": 2}
 
     def build(request: Request, out: dict[str, Path]) -> None:
         timeline = Timeline.load(layout.timeline)
@@ -60,13 +93,22 @@ def sfx_plan_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact
             room = max(MIN_CUE_SECONDS, timeline.duration - cue.start)
             duration = round(min(sfx.natural_duration(cue.text), room), 3)
             cues.append(PlannedCue(id=cue.id, text=cue.text, start=cue.start, duration=duration, gain_db=gain))
+        if infer:
+            cues += place_inferred(timeline, load_inferred(layout.inferred_cues), gain)
         out["sfx_plan.json"].write_text(json_text(SoundPlan(cues=cues).model_dump(mode="json")), encoding="utf-8")
 
     yield Artifact(
         stage="sfx_plan", item=entry.slug, targets={"sfx_plan.json": layout.sfx_plan}, recipe=recipe,
-        build=build, runtime=project.runtime, inputs=[layout.timeline],
+        build=build, runtime=project.runtime,
+        inputs=[layout.timeline, *([layout.inferred_cues] if infer else [])],
         title=f"sound plan of {entry.story.title}",
     )
+
+
+def load_inferred(path: str | Path) -> list[InferredCue]:
+    """Read a cues.json."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return [InferredCue.model_validate(item) for item in data]
 
 
 def sfx_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
@@ -89,16 +131,20 @@ def sfx_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
             plan=plan, build=build, runtime=project.runtime, deps=[layout.sfx_plan],
             title=cue.text,
         )
+    if entry.settings.audio.infer_cues:
+        from .implied import implied_sounds_artifact
+
+        yield implied_sounds_artifact(project, entry)
 
 
 def final_wav_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
     """final.wav: narration plus cues, ducked under speech, loudness-normalized."""
     layout, audio = entry.layout, entry.settings.audio
     cue_wavs = {cue.id: layout.cue_wav(cue.id) for cue in entry.story.cues}
-    recipe = {
-        "sample_rate": audio.sample_rate, "loudness": audio.loudness,
-        "duck_db": audio.duck_db, "mix": 1,
-    }
+    # The implied sounds' manifest holds each sound's digest, so it stands in for their files.
+    implied = [layout.inferred_sfx] if audio.infer_cues else []
+    # The sample rate is the narration's (an input), cue gains are in the plan: neither is here.
+    recipe = {"loudness": audio.loudness, "duck_db": audio.duck_db, "mix": 2}
 
     def build(request: Request, out: dict[str, Path]) -> None:
         from ..media.audio import read_wav, to_mono, to_stereo, write_wav
@@ -109,7 +155,7 @@ def final_wav_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
         speech = to_mono(speech)
         placed = []
         for cue in SoundPlan.load(layout.sfx_plan).cues:
-            sound, _ = read_wav(cue_wavs[cue.id])
+            sound, _ = read_wav(cue_wavs.get(cue.id) or layout.cue_wav(cue.id))
             placed.append((cue.start, to_stereo(sound) * (10 ** (cue.gain_db / 20))))
         bed = duck(place_cues(len(speech), rate, placed), speech, rate, amount_db=audio.duck_db)
         mixed = normalize(mix(speech, bed), rate, target_lufs=audio.loudness)
@@ -118,7 +164,7 @@ def final_wav_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
     yield Artifact(
         stage="final_wav", item=entry.slug, targets={"final.wav": layout.final_wav}, recipe=recipe,
         build=build, runtime=project.runtime,
-        inputs=[layout.narration, layout.sfx_plan, *cue_wavs.values()],
+        inputs=[layout.narration, layout.sfx_plan, *cue_wavs.values(), *implied],
         title=f"soundtrack of {entry.story.title}",
     )
 

@@ -1,8 +1,11 @@
 """The picture stages: character portraits, scene images, the thumbnail and animated clips.
 
-A clip's length comes from timeline.json, but only its frame count enters the cache key: editing
-a line in scene 3 regenerates scene 3's clip, and every other clip is reused even though the
-timeline file changed.
+A scene's picture is drawn from prompts/<scene>.json (the ``scene_prompt`` stage's answer): its
+expanded prompt, and its structured facts (indoor or outdoor, place, props, time, weather) for
+backends that draw from them. A clip's length comes from timeline.json, but only its frame count
+enters the cache key: editing a line in scene 3 regenerates scene 3's clip, and every other clip
+is reused even though the timeline file changed. Each recipe holds only what changes its bytes
+without passing through an input file: the prompt, cast and timeline are read as inputs or deps.
 """
 
 from __future__ import annotations
@@ -13,17 +16,20 @@ from pathlib import Path
 from ..backends import backend_class
 from ..backends.animate import ClipRequest
 from ..backends.image import ImageRequest
+from ..backends.llm import ScenePrompt
 from ..cast import Cast
 from ..story.model import NARRATOR, Scene, Story
 from ..timeline import Timeline
 from .artifact import Artifact, Request
 from .project import Project, StoryEntry
+from .reading import style_of as _style
 
 PORTRAIT_SIZE = (512, 768)
 
 
-def _style(entry: StoryEntry) -> str:
-    return entry.story.style or entry.settings.style
+def load_scene_prompt(path: str) -> ScenePrompt:
+    """Read a prompts/<scene>.json."""
+    return ScenePrompt.model_validate_json(Path(path).read_text(encoding="utf-8"))
 
 
 def character_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
@@ -76,8 +82,10 @@ def _scene_plan(entry: StoryEntry, scene: Scene, seed: int, caption: str, size: 
                 {"name": name, "gender": member.gender, "look": member.look, "lora": member.lora,
                  "portrait": layout.portrait(name) if uses_portraits else None}
             )
+        read = load_scene_prompt(layout.scene_prompt(scene.id))
+        facts = read.model_dump(mode="json", exclude={"prompt", "camera"})
         return {
-            "kind": "scene", "prompt": scene.description, "style": style, "caption": caption,
+            "kind": "scene", "prompt": read.prompt, "style": style, "caption": caption, "scene": facts,
             "characters": refs, "width": size[0], "height": size[1], "seed": seed,
         }
 
@@ -85,8 +93,9 @@ def _scene_plan(entry: StoryEntry, scene: Scene, seed: int, caption: str, size: 
 
 
 def _scene_recipe(project: Project, entry: StoryEntry, scene: Scene, seed: int, size: tuple[int, int]) -> dict:
-    return {"image": project.backend_recipe(entry, "image"), "description": scene.description,
-            "style": _style(entry), "speakers": scene.speakers, "size": list(size), "seed": seed}
+    # The description reaches the picture through prompts/<scene>.json, an input: not named here.
+    return {"image": project.backend_recipe(entry, "image"), "style": _style(entry),
+            "speakers": scene.speakers, "size": list(size), "seed": seed}
 
 
 def scene_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
@@ -100,7 +109,8 @@ def scene_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
             recipe={**_scene_recipe(project, entry, scene, seed, size), "caption": scene.title},
             plan=_scene_plan(entry, scene, seed, scene.title, size),
             build=_image_build(project, entry, "scene.png"), runtime=project.runtime,
-            inputs=[layout.portrait(name) for name in scene.speakers] if uses_portraits else [],
+            inputs=[layout.scene_prompt(scene.id),
+                    *([layout.portrait(name) for name in scene.speakers] if uses_portraits else [])],
             deps=[layout.cast], title=f"scene {scene.id}",
         )
 
@@ -131,7 +141,8 @@ def thumbnail_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
         stage="thumbnail", item=entry.slug, targets={"thumbnail.png": layout.thumbnail},
         recipe={**_scene_recipe(project, entry, scene, seed, size), "title": title, "renderer": 1},
         plan=_scene_plan(entry, scene, seed, "", size), build=build, runtime=project.runtime,
-        inputs=[layout.portrait(name) for name in scene.speakers] if _uses_portraits(entry) else [],
+        inputs=[layout.scene_prompt(scene.id),
+                *([layout.portrait(name) for name in scene.speakers] if _uses_portraits(entry) else [])],
         deps=[layout.cast], title=f"thumbnail of {title}",
     )
 
@@ -150,9 +161,13 @@ def animate_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]
 
         def plan(scene: Scene = scene, image: str = image, seed: int = seed) -> Request:
             _, frames = Timeline.load(layout.timeline).frame_span(scene.id, video.fps)
+            read = load_scene_prompt(layout.scene_prompt(scene.id))
+            # "static" leaves the move to the animator; the scene id keeps the embedded one's
+            # choice different from scene to scene, as it was before moves were named.
+            motion = read.camera if read.camera != "static" else scene.id
             return {
                 "image": image, "frames": max(frames, 1), "fps": video.fps, "width": width, "height": height,
-                "seed": seed, "motion": scene.id, "prompt": scene.description,
+                "seed": seed, "motion": motion, "prompt": read.prompt,
                 "keyframes": [fade] if 0 < fade < frames else [],
             }
 
@@ -163,6 +178,6 @@ def animate_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]
             stage="animate", item=f"{entry.slug}/{scene.id}", targets={"clip.mp4": layout.clip(scene.id)},
             recipe={"animate": backend_recipe, "fps": video.fps, "size": [width, height], "seed": seed,
                     "fade_frames": fade},
-            plan=plan, build=build, runtime=project.runtime, inputs=[image], deps=[layout.timeline],
-            title=f"clip of {scene.id}",
+            plan=plan, build=build, runtime=project.runtime, inputs=[image],
+            deps=[layout.timeline, layout.scene_prompt(scene.id)], title=f"clip of {scene.id}",
         )

@@ -25,6 +25,28 @@ class CharacterRef(BaseModel):
     lora: str | None = None
 
 
+class Placement(BaseModel):
+    """Where a character stands in a scene picture."""
+
+    name: str
+    position: Literal["left", "center", "right", "background"] = "center"
+
+
+class SceneFacts(BaseModel):
+    """What a scene's picture must show, read from its description (the scene_prompt answer).
+
+    A backend that draws rather than prompts (the embedded storybook) composes from these; a
+    diffusion backend may ignore them, since ``prompt`` says the same in words.
+    """
+
+    setting: Literal["indoor", "outdoor"]
+    place: str = ""
+    props: list[str] = []
+    time_of_day: str | None = None
+    weather: str | None = None
+    characters: list[Placement] = []
+
+
 class ImageRequest(BaseModel):
     """One picture to make."""
 
@@ -33,6 +55,7 @@ class ImageRequest(BaseModel):
     style: str = ""
     caption: str = ""
     characters: list[CharacterRef] = []
+    scene: SceneFacts | None = None
     width: int
     height: int
     seed: int = 0

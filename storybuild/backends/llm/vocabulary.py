@@ -26,7 +26,7 @@ PLACES: dict[str, tuple[str, tuple[str, ...]]] = {
     "bedroom": ("indoor", ("bedroom", "nursery", "bedchamber")),
     "cellar": ("indoor", ("cellar", "basement", "dungeon", "crypt")),
     "hall": ("indoor", ("great hall", "ballroom", "throne room", "hall")),
-    "room": ("indoor", ("room", "parlour", "parlor", "attic", "cabin", "cottage interior", "inside", "interior", "indoors")),
+    "room": ("indoor", ("room", "parlour", "parlor", "attic", "cabin", "inside", "interior", "indoors")),
     "harbor": ("outdoor", ("harbor", "harbour", "port", "quay", "wharf", "dock", "pier", "jetty")),
     "beach": ("outdoor", ("beach", "shore", "coast", "seaside", "cliff")),
     "sea": ("outdoor", ("sea", "ocean", "lake", "bay")),
@@ -34,8 +34,8 @@ PLACES: dict[str, tuple[str, tuple[str, ...]]] = {
     "street": ("outdoor", ("street", "square", "alley", "avenue", "boulevard", "town", "city", "village", "market")),
     "garden": ("outdoor", ("garden", "orchard", "park", "yard")),
     "castle": ("outdoor", ("castle", "palace", "fortress", "tower")),
-    "mountain": ("outdoor", ("mountain", "mountains", "peak", "hills", "valley")),
-    "field": ("outdoor", ("field", "meadow", "farm", "pasture", "countryside", "road", "path")),
+    "mountain": ("outdoor", ("mountain", "mountains", "peak", "hill", "hills", "valley")),
+    "field": ("outdoor", ("field", "meadow", "farm", "farmyard", "pasture", "countryside", "road", "path")),
 }
 
 PROPS = (
@@ -115,14 +115,20 @@ def first_of(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
     return best[2] if best else None
 
 
+INSIDE = ("inside", "interior", "indoors", "within")
+
+
 def place_of(text: str) -> tuple[str, str]:
     """The kind of place ``text`` describes and whether it is indoor or outdoor.
 
-    The first place word wins, except that an indoor place named anywhere puts the picture inside
-    ("snow on the window of a bakery" is a bakery). Nothing named: an outdoor field.
+    The first place word wins ("a farmyard, a red barn" is outdoors, "a bakery with snow on the
+    window" inside); a word like "inside" anywhere puts the picture in the first indoor place
+    named ("inside the lighthouse tower: a spiral staircase" is the stairs). Nothing: a field.
     """
-    indoor = {kind: words for kind, (setting, words) in PLACES.items() if setting == "indoor"}
-    kind = first_of(text, indoor) or first_of(text, {k: w for k, (_, w) in PLACES.items()})
+    if any(find(text, word) >= 0 for word in INSIDE):
+        specific = {k: w for k, (setting, w) in PLACES.items() if setting == "indoor" and k != "room"}
+        return first_of(text, specific) or "room", "indoor"
+    kind = first_of(text, {k: w for k, (_, w) in PLACES.items()})
     if kind is None:
         return "field", "outdoor"
     return kind, PLACES[kind][0]
