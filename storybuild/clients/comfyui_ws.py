@@ -1,0 +1,154 @@
+"""One WebSocket per ComfyUI client, read by one thread that hands each message to its prompt's queue.
+
+ComfyUI sends a prompt's messages only to the socket whose clientId submitted it, and may send them
+before the POST /prompt reply arrives; so the socket is opened before the first submission, kept
+open across jobs (no connect cost per job), and messages for a prompt nobody waits on yet are kept
+until someone does. When the socket drops, every waiter is told (``DROPPED``) and falls back to
+polling /history; the next ``connect()`` opens a new socket.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+__all__ = ["DROPPED", "EventStream"]
+
+#: Put on every waiter's queue when the socket goes away.
+DROPPED = ("_dropped", {})
+
+# Messages kept for prompts nobody waits on yet: enough for the POST race and a re-attach, bounded
+# so a server busy with other clients' prompts cannot grow it without end.
+_UNCLAIMED_PROMPTS = 256
+_UNCLAIMED_PER_PROMPT = 512
+# After a failed connect, wait this long before trying again: waiters poll meanwhile.
+_RECONNECT_PAUSE = 1.0
+
+
+class EventStream:
+    """The client's WebSocket, its reader thread and the per-prompt message queues."""
+
+    def __init__(self, ws_url: str, *, open_timeout: float) -> None:
+        self.ws_url = ws_url
+        self.open_timeout = open_timeout
+        self._lock = threading.Lock()
+        self._socket: Any = None
+        self._reader: threading.Thread | None = None
+        self._queues: dict[str, queue.SimpleQueue] = {}
+        self._unclaimed: OrderedDict[str, list[tuple[str, dict]]] = OrderedDict()
+        self._last_failure = 0.0
+        self._closed = False
+        #: Bumped each time a socket is lost, so a waiter can tell it may have missed messages.
+        self.drops = 0
+
+    @property
+    def connected(self) -> bool:
+        """Whether a socket is open and being read now."""
+        return self._socket is not None
+
+    def connect(self) -> bool:
+        """Open the socket if it is not open; False (waiters poll instead) when that fails."""
+        with self._lock:
+            if self._socket is not None:
+                return True
+            if self._closed or time.monotonic() - self._last_failure < _RECONNECT_PAUSE:
+                return False
+            opened: dict[str, Any] = {}
+            ready = threading.Event()
+            reader = threading.Thread(target=self._run, args=(opened, ready), daemon=True,
+                                      name=f"comfyui-ws {self.ws_url}")
+            reader.start()
+            ready.wait()
+            if "socket" not in opened:
+                self._last_failure = time.monotonic()
+                return False
+            # Set while the lock is held: the reader clears it on a drop only after this.
+            self._socket, self._reader = opened["socket"], reader
+            return True
+
+    def subscribe(self, prompt_id: str) -> queue.SimpleQueue:
+        """The queue of ``prompt_id``'s messages, holding any that arrived before this call."""
+        with self._lock:
+            box = self._queues.get(prompt_id)
+            if box is None:
+                box = self._queues[prompt_id] = queue.SimpleQueue()
+                for message in self._unclaimed.pop(prompt_id, ()):
+                    box.put(message)
+            return box
+
+    def unsubscribe(self, prompt_id: str) -> None:
+        """Stop keeping messages for ``prompt_id``."""
+        with self._lock:
+            self._queues.pop(prompt_id, None)
+            self._unclaimed.pop(prompt_id, None)
+
+    def close(self) -> None:
+        """Close the socket for good and wait for the reader to end."""
+        with self._lock:
+            self._closed = True
+            socket, reader = self._socket, self._reader
+        if socket is not None:
+            socket.close()
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(timeout=5)
+
+    def _run(self, opened: dict[str, Any], ready: threading.Event) -> None:
+        """The reader thread: open the socket (reporting to ``connect``), then read until it drops."""
+        from websockets.exceptions import WebSocketException
+        from websockets.sync.client import connect
+
+        try:
+            # No compression: messages are small, and deflate costs more than it saves on a LAN.
+            with connect(self.ws_url, open_timeout=self.open_timeout, compression=None,
+                         max_size=None) as socket:
+                opened["socket"] = socket
+                ready.set()
+                self._read(socket)
+        except (OSError, WebSocketException, TimeoutError):
+            pass
+        finally:
+            ready.set()
+
+    def _read(self, socket: Any) -> None:
+        from websockets.exceptions import WebSocketException
+
+        try:
+            while True:
+                frame = socket.recv()
+                if isinstance(frame, str):  # binary frames are preview images
+                    self._dispatch(frame)
+        except (OSError, WebSocketException):
+            pass
+        finally:
+            with self._lock:
+                if self._socket is socket:
+                    self._socket = None
+                self.drops += 1
+                waiting = list(self._queues.values())
+            for box in waiting:
+                box.put(DROPPED)
+
+    def _dispatch(self, frame: str) -> None:
+        try:
+            message = json.loads(frame)
+            kind, data = message["type"], message.get("data") or {}
+        except (ValueError, KeyError, TypeError):
+            return
+        prompt_id = data.get("prompt_id") if isinstance(data, dict) else None
+        if not isinstance(prompt_id, str):
+            return  # status broadcasts and reconnect notices: nothing to route
+        with self._lock:
+            box = self._queues.get(prompt_id)
+            if box is None:
+                kept = self._unclaimed.setdefault(prompt_id, [])
+                self._unclaimed.move_to_end(prompt_id)
+                if len(kept) < _UNCLAIMED_PER_PROMPT:
+                    kept.append((kind, data))
+                while len(self._unclaimed) > _UNCLAIMED_PROMPTS:
+                    self._unclaimed.popitem(last=False)
+                return
+        box.put((kind, data))
