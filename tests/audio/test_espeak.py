@@ -16,6 +16,7 @@ from storybuild.backends.registry import backend_class
 from storybuild.backends.tts import SpeechRequest, Voice
 from storybuild.backends.tts import espeak
 from storybuild.backends.tts.espeak import SAMPLE_RATE, EspeakTTS
+from storybuild.backends.tts.interface import speakable_text
 from storybuild.errors import BackendError, BackendUnavailable
 
 LINE = "The keeper climbed the stairs and looked out over the dark water."
@@ -212,15 +213,51 @@ def test_threads_synthesizing_at_once_match_serial_output(tts: EspeakTTS) -> Non
     assert [parallel[i] for i in range(len(requests))] == serial
 
 
-def test_faster_than_real_time(tts: EspeakTTS) -> None:
-    request = SpeechRequest(text=LINE + " " + LINE, voice=Voice(name="m3"))
-    start = time.perf_counter()
-    samples = tts.render(request)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 0.5 * len(samples) / SAMPLE_RATE
-
-
 def test_missing_library_is_backend_unavailable(tts: EspeakTTS, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(espeak, "_library_path", lambda: "/nonexistent/libespeak-ng.so")
     with pytest.raises(BackendUnavailable, match="libespeak-ng"):
         tts.render(SpeechRequest(text="hello", voice=Voice(name="m3")))
+
+
+def test_emoji_are_not_voiced(tts: EspeakTTS, tmp_path: Path) -> None:
+    plain, rate, _ = speak(tts, tmp_path, "The cake was ready")
+    decorated, _, _ = speak(tts, tmp_path, "The cake 🎂 was ready 🙂")
+    family, _, _ = speak(tts, tmp_path, "👩‍👩‍👧 The cake 🎂️ was ready 🇫🇷👋🏽")
+    assert abs(len(decorated) - len(plain)) <= 0.05 * len(plain)
+    assert abs(len(family) - len(plain)) <= 0.05 * len(plain)
+
+
+def test_a_line_of_only_emoji_is_a_short_silence(tts: EspeakTTS, tmp_path: Path) -> None:
+    data, rate, info = speak(tts, tmp_path, "🎂🙂 ❤️")
+    assert info.channels == 1 and 0 < len(data) / rate <= 0.5
+    assert not data.any()
+
+
+def test_speakable_text_keeps_words_and_joiners_of_scripts() -> None:
+    assert speakable_text("The cake 🎂 was ready 🙂") == "The cake was ready"
+    assert speakable_text("👩‍👩‍👧 family ❤️") == "family"
+    assert speakable_text("It was 20°C ©") == "It was 20°C ©"
+    persian = "می\u200cخواهم"  # the zero-width non-joiner and joiner belong to the words
+    assert speakable_text(persian) == persian and speakable_text("क्\u200dष") == "क्\u200dष"
+    assert speakable_text("two  spaces, no emoji") == "two  spaces, no emoji"
+
+
+def test_check_voice_names_what_is_known(tts: EspeakTTS, tmp_path: Path) -> None:
+    assert tts.check_voice("f3", None) is None and tts.check_voice("whisper", None) is None
+    problem = tts.check_voice("f9", None)
+    assert problem and "'f9'" in problem and "f1..f5" in problem and "m1..m8" in problem and "voices/" in problem
+    assert "'mara.wav'" in (tts.check_voice("mara.wav", None) or "")
+    missing = tts.check_voice("mara.wav", tmp_path / "mara.wav")
+    assert missing and "mara.wav" in missing and "missing" in missing
+    (tmp_path / "notes.wav").write_text("not audio")
+    assert "cannot read" in (tts.check_voice("notes.wav", tmp_path / "notes.wav") or "")
+    sf.write(str(tmp_path / "quiet.wav"), np.zeros(SAMPLE_RATE), SAMPLE_RATE)
+    assert "no voiced speech" in (tts.check_voice("quiet.wav", tmp_path / "quiet.wav") or "")
+
+
+def test_languages_are_the_codes_it_speaks(tts: EspeakTTS, tmp_path: Path) -> None:
+    codes = tts.languages()
+    assert {"en", "en-US", "fr", "de", "es", "ru", "el", "cmn"} <= set(codes)
+    assert codes == sorted(codes) and len(codes) > 50
+    data, rate, _ = speak(tts, tmp_path, "Дмитрий открыл дверь.", language="ru")
+    assert rms(data) > 0.02

@@ -12,6 +12,15 @@ Two properties of the library shape this module:
   millisecond): a line's audio then depends only on its request, and cached artifacts are
   reproducible.
 
+Emoji and pictographs are dropped before speaking (``speakable_text``): espeak would read them
+as names or noise. A line that is only emoji becomes a short silence.
+
+A voice sample (``Voice.sample``, a wav in the story's ``voices/``) cannot be imitated by espeak;
+it is matched instead: its median pitch is measured (``pitch.sample_f0``) and the character speaks
+with the m/f variant whose own pitch is nearest (``_VARIANT_F0``), nudged by espeak's pitch
+setting to land on the sample's. A low male recording gets a low male variant, a high female one
+a high female variant. The narrator's m5 is never chosen.
+
 Stage-direction hints nudge the delivery (see ``_HINTS``); several hints combine:
 
     quiet / softly / murmur      volume x0.65, rate x0.95, range -10
@@ -45,7 +54,8 @@ from typing import TYPE_CHECKING, Iterator
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import BackendError, BackendUnavailable
-from .interface import SpeechRequest, TTSBackend, Voice
+from .interface import SpeechRequest, TTSBackend, Voice, speakable_text
+from .pitch import sample_f0
 
 if TYPE_CHECKING:
     import numpy as np
@@ -141,6 +151,19 @@ _POOLS: dict[str, list[tuple[str, int, int]]] = {
 }
 _NARRATOR = ("m5", 42, -15)
 
+# Median f0 in Hz of each variant at espeak pitch 0, 25, 50, 75 and 100, measured once with
+# pitch.median_f0 on "The keeper climbed the stairs and looked out over the dark water." (rate 165,
+# range 50, espeakng-loader 0.2.4). Recompute if espeak-ng's voices change.
+_PITCH_STEPS = (0, 25, 50, 75, 100)
+_VARIANT_F0: dict[str, tuple[int, ...]] = {
+    "m1": (65, 77, 95, 121, 159), "m2": (65, 78, 102, 134, 178), "m3": (70, 85, 105, 134, 172),
+    "m4": (69, 78, 96, 121, 154), "m6": (68, 82, 103, 133, 172), "m7": (79, 92, 109, 136, 171),
+    "m8": (65, 73, 88, 110, 141),
+    "f1": (114, 140, 179, 235, 306), "f2": (134, 160, 199, 253, 324), "f3": (154, 178, 214, 269, 339),
+    "f4": (117, 144, 181, 237, 311), "f5": (133, 165, 206, 269, 350),
+}
+_SILENCE = 0.25  # seconds of silence for a line with nothing speakable (only emoji)
+
 
 def _data_path() -> Path:
     try:
@@ -218,6 +241,30 @@ def _engine(callback: _Callback) -> Iterator[ctypes.CDLL]:
         _unload(lib._handle)
 
 
+def match_sample(f0: float) -> tuple[str, int]:
+    """The variant whose natural pitch is nearest ``f0`` Hz, and the pitch setting that lands on it."""
+    import math
+
+    import numpy as np
+
+    def distance(variant: str) -> float:
+        return abs(math.log(_VARIANT_F0[variant][2] / f0))
+
+    variant = min(sorted(_VARIANT_F0), key=distance)
+    curve = np.log(np.array(_VARIANT_F0[variant], dtype=np.float64))
+    pitch = float(np.interp(math.log(f0), curve, np.array(_PITCH_STEPS, dtype=np.float64)))
+    return variant, _clamp(pitch, 0, 100)
+
+
+def _known_voices() -> str:
+    """The voice names for an error message: the m/f variants, then the best known of the rest."""
+    names = variants()
+    gendered = [f"{g}1..{g}{max(int(n[1:]) for n in names if n[:1] == g and n[1:].isdigit())}" for g in "fm"]
+    others = sorted(n for n in names if not (n[:1] in "fm" and n[1:].isdigit()))
+    shown = [n for n in ("whisper", "whisperf", "croak", "klatt", "grandma", "grandpa") if n in names]
+    return f"{', '.join(gendered + shown)} and {len(others) - len(shown)} more in espeak-ng-data/voices/!v"
+
+
 def _clamp(value: float, low: int, high: int) -> int:
     return int(min(max(round(value), low), high))
 
@@ -237,7 +284,7 @@ class EspeakTTS(TTSBackend):
     """Speech from libespeak-ng: robotic but instant, offline and pip-installable."""
 
     name = "espeak"
-    version = "1"
+    version = "2"  # 2: emoji are no longer voiced; voice samples are matched by pitch
     Options = EspeakOptions
 
     @property
@@ -246,12 +293,14 @@ class EspeakTTS(TTSBackend):
 
     def _settings(self, request: SpeechRequest) -> tuple[bytes, dict[int, int]]:
         """The voice name and parameter values for ``request``, hints applied."""
-        voice = request.voice
-        if voice.name not in variants():
-            raise BackendError(f"espeak has no voice variant {voice.name!r}; try one of m1-m8, f1-f5")
-        opts = self._options
+        voice, opts = request.voice, self._options
+        variant, pitch = voice.name, voice.pitch if voice.pitch is not None else opts.pitch
+        if voice.sample is not None:
+            variant, matched = match_sample(sample_f0(voice.sample))
+            pitch = voice.pitch if voice.pitch is not None else matched
+        elif voice.name not in variants():
+            raise BackendError(self.check_voice(voice.name, None) or f"espeak cannot speak {voice.name!r}")
         rate = float(voice.rate or opts.rate)
-        pitch = voice.pitch if voice.pitch is not None else opts.pitch
         span, volume = opts.pitch_range, float(opts.volume)
         for hint in request.hints:
             for pattern, steer in _HINTS:
@@ -265,7 +314,7 @@ class EspeakTTS(TTSBackend):
             _VOLUME: _clamp(round(volume), 0, 200),
             _WORDGAP: opts.word_gap,
         }
-        name = f"{_language_code(request.language)}+{voice.name}"
+        name = f"{_language_code(request.language)}+{variant}"
         return name.encode("ascii"), params
 
     def render(self, request: SpeechRequest) -> np.ndarray:
@@ -273,7 +322,10 @@ class EspeakTTS(TTSBackend):
         import numpy as np
 
         voice_name, params = self._settings(request)
-        text = _clean(request.text)
+        speakable = speakable_text(request.text)
+        if not any(c.isalnum() for c in speakable):
+            return np.zeros(round(_SILENCE * SAMPLE_RATE), np.int16)
+        text = _clean(speakable)
         chunks: list[np.ndarray] = []
 
         def collect(wav: ctypes._Pointer, count: int, _events: ctypes._Pointer) -> int:
@@ -319,3 +371,19 @@ class EspeakTTS(TTSBackend):
         _language_code(language)
         variant, pitch, offset = _NARRATOR
         return Voice(name=variant, pitch=pitch, rate=max(80, self._options.rate + offset))
+
+    def check_voice(self, voice: str, sample: Path | None) -> str | None:
+        """None if espeak can speak ``voice``: a variant it ships, or a wav ``sample`` whose pitch it can measure."""
+        if sample is not None:
+            try:
+                sample_f0(sample)
+            except BackendError as exc:
+                return str(exc)
+            return None
+        if voice in variants():
+            return None
+        return f"espeak has no voice {voice!r}; known: {_known_voices()}; or a .wav file in the story's voices/ folder"
+
+    def languages(self) -> list[str]:
+        """The language codes espeak-ng's data ships (en, en-US, fr, de, ...), sorted."""
+        return sorted(languages().values())
