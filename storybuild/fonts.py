@@ -1,4 +1,4 @@
-"""Fonts that have a glyph for every character they draw, so names like Renée or Дмитрий never come out as boxes.
+"""Fonts with a glyph for every character they draw, so names like Renée or Дмитрий never come out as boxes.
 
 Pillow's bundled font covers ASCII only. The default face is Noto Sans from the ``fontpkg-noto-sans``
 wheel (OFL; Latin, Greek, Cyrillic, Vietnamese; a variable font whose weight axis gives the bold),
