@@ -115,7 +115,8 @@ class ComfyUIClient:
         """Fetch an output file to ``dest``, streamed into a temp file that is renamed when complete."""
         params = {"filename": file_ref["filename"], "subfolder": file_ref.get("subfolder", ""),
                   "type": file_ref.get("type", "output")}
-        what = f"GET /view for {params['type']} file {params['subfolder']}/{params['filename']}".replace(" /", " ")
+        shown = "/".join(part for part in (params["subfolder"], params["filename"]) if part)
+        what = f"GET /view for {params['type']} file {shown}"
 
         def fetch() -> None:
             with atomic_output(dest) as tmp, self._http.stream("GET", f"{self.base_url}/view", params=params) as answer:
@@ -206,12 +207,14 @@ class ComfyUIClient:
     def _wait(self, prompt_id: str, timeout: float, on_progress: Callable[[str], None] | None) -> dict:
         box = self._events.subscribe(prompt_id)
         with self._lock:
-            self._active.add(prompt_id)
+            # A job another client submitted (a killed build's) sends its messages to that client's
+            # socket, never to ours: follow it by polling.
+            own = prompt_id in self._active
             classes = self._classes.get(prompt_id, {})
         progress = Progress(self.host, classes, on_progress)
         deadline = time.monotonic() + timeout
         poll = _POLL_FIRST
-        check_at = time.monotonic() + (_CHECK_LIVE if self._events.connect() else 0.0)
+        check_at = time.monotonic() + (_CHECK_LIVE if own and self._events.connect() else 0.0)
         unreachable_since: float | None = None
         try:
             while True:
@@ -231,7 +234,7 @@ class ComfyUIClient:
                         entry = None
                     if entry is not None:
                         return self._outputs(prompt_id, entry)
-                    if self._events.connect():
+                    if own and self._events.connect():
                         check_at, poll = now + _CHECK_LIVE, _POLL_FIRST
                     else:
                         check_at, poll = now + poll, min(poll * 2, _POLL_MAX)

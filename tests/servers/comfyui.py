@@ -55,6 +55,7 @@ class Config:
     error_message: str = OOM
     wrong_size_jobs: int = 0         # the next N jobs make images/videos half the asked width
     black_jobs: int = 0              # the next N jobs make all-black images
+    http_errors: int = 0             # the next N HTTP requests (not /ws) answer 503
 
 
 @dataclass
@@ -88,6 +89,7 @@ class ComfyUIServer:
         self.interrupts: list[str | None] = []
         self.deleted: list[str] = []
         self.frees: list[dict] = []
+        self.requests: list[tuple[str, str]] = []                # method, path
         self.executions: list[tuple[str, float, float]] = []  # prompt_id, start, end (monotonic)
         self.sent: list[tuple[str, dict, str | None]] = []     # every message: type, data, client id
         self.restarts = 0
@@ -146,7 +148,7 @@ class ComfyUIServer:
         self._wakeup: asyncio.Event | None = None
 
     async def _open(self) -> None:
-        app = web.Application(client_max_size=100 * 1024 * 1024)
+        app = web.Application(client_max_size=100 * 1024 * 1024, middlewares=[self._faulty])
         app.add_routes([
             web.get("/ws", self._ws), web.post("/prompt", self._post_prompt), web.get("/prompt", self._get_prompt),
             web.get("/queue", self._get_queue), web.post("/queue", self._post_queue),
@@ -363,6 +365,14 @@ class ComfyUIServer:
         return {"images": refs}
 
     # -- HTTP routes --------------------------------------------------------------------------
+
+    @web.middleware
+    async def _faulty(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.requests.append((request.method, request.path))
+        if self.config.http_errors > 0 and request.path != "/ws":
+            self.config.http_errors -= 1
+            return web.Response(status=503, text="Service Unavailable (injected by the test)")
+        return await handler(request)
 
     async def _post_prompt(self, request: web.Request) -> web.Response:
         try:
