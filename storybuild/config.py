@@ -9,12 +9,14 @@ what goes into its recipes, so changing one setting rebuilds exactly what depend
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
@@ -26,15 +28,23 @@ else:  # pragma: no cover
 PROJECT_FILE = "storybuild.toml"
 STORY_SETTINGS_FILE = "story.toml"
 
+# The embedded backend of each capability: what a story uses unless a settings file names another.
+DEFAULT_BACKENDS = {"llm": "rules", "tts": "espeak", "sfx": "procedural", "image": "storybook", "animate": "kenburns"}
+# Settings that shape the whole project, not one story's artifacts.
+PROJECT_ONLY = ("stories_dir", "build_dir", "state_dir", "cache_dir", "video.ffmpeg")
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class BackendChoice(_Strict):
-    """Which backend serves a capability, and its options (validated by the backend)."""
+    """Which backend serves a capability, and its options (validated by the backend).
 
-    backend: str
+    ``backend`` may be left out (``[tts] options = { rate = 120 }``): the capability's default.
+    """
+
+    backend: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -61,6 +71,16 @@ class VideoSettings(_Strict):
     transition: Literal["cut", "crossfade"] = "crossfade"
     crossfade: float = Field(0.6, ge=0, le=5)
     burn_subtitles: bool = False
+    ffmpeg: str = Field(
+        "bundled", description='"bundled" (imageio-ffmpeg\'s), "system" (ffmpeg on PATH) or an absolute path'
+    )
+
+    @field_validator("ffmpeg")
+    @classmethod
+    def _ffmpeg_choice(cls, value: str) -> str:
+        if value not in ("bundled", "system") and not Path(value).is_absolute():
+            raise ValueError(f'expected "bundled", "system" or an absolute path to an ffmpeg binary, not {value!r}')
+        return value
 
     @property
     def size(self) -> tuple[int, int]:
@@ -104,11 +124,11 @@ class Settings(_Strict):
     cache_dir: Path | None = Field(None, description="default: <state_dir>/cache")
     style: str = ""
     seed: int = 0
-    llm: BackendChoice = BackendChoice(backend="rules")
-    tts: BackendChoice = BackendChoice(backend="espeak")
-    sfx: BackendChoice = BackendChoice(backend="procedural")
-    image: BackendChoice = BackendChoice(backend="storybook")
-    animate: BackendChoice = BackendChoice(backend="kenburns")
+    llm: BackendChoice = BackendChoice()
+    tts: BackendChoice = BackendChoice()
+    sfx: BackendChoice = BackendChoice()
+    image: BackendChoice = BackendChoice()
+    animate: BackendChoice = BackendChoice()
     audio: AudioSettings = AudioSettings()
     video: VideoSettings = VideoSettings()
     servers: ServerSettings = ServerSettings()
@@ -118,6 +138,14 @@ class Settings(_Strict):
     @classmethod
     def _casefold_names(cls, value: dict[str, CharacterSettings]) -> dict[str, CharacterSettings]:
         return {name.casefold(): spec for name, spec in value.items()}
+
+    @model_validator(mode="after")
+    def _default_backends(self) -> Settings:
+        for capability, name in DEFAULT_BACKENDS.items():
+            choice = getattr(self, capability)
+            if choice.backend is None:
+                setattr(self, capability, choice.model_copy(update={"backend": name}))
+        return self
 
     @property
     def cache_path(self) -> Path:
@@ -163,15 +191,86 @@ def _environment(environ: dict[str, str]) -> dict[str, Any]:
     return layer
 
 
-def _validate(data: dict[str, Any], source: str) -> Settings:
+_KEY = re.compile(r"""\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
+
+
+def _dotted(key: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'").casefold() for part in key.split("."))
+
+
+def key_line(text: str, loc: tuple[str | int, ...]) -> int | None:
+    """The 1-based line of ``text`` (TOML) that sets the key at ``loc``, or the table that holds it."""
+    wanted = tuple(str(part).casefold() for part in loc)
+    table: tuple[str, ...] = ()
+    best, best_length = None, 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if line.startswith("["):
+            table = _dotted(line.strip("[]").split("]")[0])
+            path = table
+        else:
+            match = _KEY.match(line)
+            if match is None:
+                continue
+            path = table + _dotted(match.group(1))
+        length = len(path)
+        if wanted[:length] == path and length > best_length:
+            best, best_length = number, length
+    return best
+
+
+def _fields(loc: tuple[str | int, ...]) -> list[str]:
+    """The names a settings table at ``loc`` accepts, for "did you mean" suggestions."""
+    tables: dict[tuple, type[BaseModel]] = {
+        (): Settings, ("audio",): AudioSettings, ("video",): VideoSettings, ("servers",): ServerSettings,
+        **{(capability,): BackendChoice for capability in DEFAULT_BACKENDS},
+    }
+    if len(loc) == 2 and loc[0] == "characters":
+        return list(CharacterSettings.model_fields)
+    model = tables.get(tuple(loc))
+    return list(model.model_fields) if model else []
+
+
+def suggestion(word: str, choices: list[str]) -> str:
+    """``; did you mean `x`?`` when ``word`` is close to one of ``choices``, else ``""``."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def _validate(data: dict[str, Any], source: str, text: str = "") -> Settings:
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or '(top)'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigError(f"{source}: {problems}") from exc
+        problems, lines = [], []
+        for error in exc.errors():
+            loc = tuple(part for part in error["loc"] if not str(part).startswith("function-"))
+            key = ".".join(str(part) for part in loc) or "(top)"
+            hint = suggestion(str(loc[-1]), _fields(loc[:-1])) if error["type"] == "extra_forbidden" else ""
+            line = key_line(text, loc) if text else None
+            lines.append(line)
+            problems.append(f"{key}: {error['msg']}{hint}" + (f" (line {line})" if line and len(exc.errors()) > 1 else ""))
+        first = next((line for line in lines if line), None)
+        where = f"{source}:{first}" if first and len(problems) == 1 else source
+        raise ConfigError(f"{where}: {'; '.join(problems)}", file=source, line=first) from exc
+
+
+def _read_layer(path: Path) -> tuple[dict[str, Any], str]:
+    """The table in ``path`` and its text ({} and "" if there is no such file)."""
+    data = read_toml(path)
+    if not data:
+        return data, ""
+    try:
+        return data, path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return data, ""
+
+
+def _shown(path: Path, root: Path) -> str:
+    """``path`` as messages show it: relative to the project root when inside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 class ProjectConfig:
@@ -181,15 +280,33 @@ class ProjectConfig:
         self.root = root
         self.path = root / PROJECT_FILE
         environ = dict(os.environ) if environ is None else environ
-        self._data = _merge(read_toml(self.path), _environment(environ))
-        self.settings = _validate(self._data, f"{self.path} (with environment)")
+        data, self.text = _read_layer(self.path)
+        self._data = _merge(data, _environment(environ))
+        self.settings = _validate(self._data, _shown(self.path, root), self.text)
 
     def for_story(self, story_toml: Path) -> Settings:
         """The settings for the story whose settings file is ``story_toml``."""
-        layer = read_toml(story_toml)
+        layer, text = _read_layer(story_toml)
         if not layer:
             return self.settings
-        for key in ("stories_dir", "build_dir", "state_dir", "cache_dir"):
-            if key in layer:
-                raise ConfigError(f"{story_toml}: {key}: can only be set in {PROJECT_FILE}")
-        return _validate(_merge(self._data, layer), str(story_toml))
+        shown = _shown(story_toml, self.root)
+        for key in PROJECT_ONLY:
+            table, _, name = key.rpartition(".")
+            holder = layer.get(table, {}) if table else layer
+            if isinstance(holder, dict) and name in holder:
+                line = key_line(text, tuple(key.split(".")))
+                raise ConfigError(
+                    f"{shown}:{line}: {key}: can only be set in {PROJECT_FILE}", file=shown, line=line
+                )
+        return _validate(_lay_over(self._data, layer), shown, text)
+
+
+def _lay_over(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
+    """``layer`` merged over ``base``; a switched backend keeps none of the other backend's options."""
+    merged = _merge(base, layer)
+    for capability in DEFAULT_BACKENDS:
+        table, inherited = layer.get(capability), base.get(capability)
+        if isinstance(table, dict) and isinstance(inherited, dict) and "backend" in table:
+            if table["backend"] != inherited.get("backend", DEFAULT_BACKENDS[capability]):
+                merged[capability] = dict(table)
+    return merged

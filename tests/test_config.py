@@ -53,3 +53,50 @@ def test_a_story_cannot_move_the_build_folders(tmp_path):
     story_toml.write_text('build_dir = "/tmp/elsewhere"\n')
     with pytest.raises(ConfigError, match="build_dir"):
         config.for_story(story_toml)
+
+
+def test_every_key_is_optional_and_the_default_backend_stays(tmp_path):
+    (tmp_path / "storybuild.toml").write_text("[tts]\noptions = { rate = 120 }\n")
+    settings = ProjectConfig(tmp_path, {}).settings
+    assert settings.tts.backend == "espeak" and settings.tts.options == {"rate": 120}
+    assert settings.image.backend == "storybook"
+
+
+def test_a_typo_names_the_line_and_suggests_the_key(tmp_path):
+    (tmp_path / "storybuild.toml").write_text("seed = 1\n\n[video]\nfps = 30\nresolutoin = '1080p'\n")
+    with pytest.raises(ConfigError, match=r"storybuild.toml:5: video.resolutoin: .*did you mean `resolution`\?") as caught:
+        ProjectConfig(tmp_path, {})
+    assert caught.value.line == 5 and caught.value.file == "storybuild.toml"
+    config = ProjectConfig(_empty(tmp_path / "p"), {})
+    story_toml = tmp_path / "story.toml"
+    story_toml.write_text('[characters.mara]\nlok = "tall"\n')
+    with pytest.raises(ConfigError, match=r"story.toml:2: characters.mara.lok: .*did you mean `look`\?"):
+        config.for_story(story_toml)
+
+
+def _empty(folder):
+    folder.mkdir()
+    return folder
+
+
+def test_switching_backend_in_a_story_drops_the_projects_options(tmp_path):
+    (tmp_path / "storybuild.toml").write_text("[tts]\noptions = { rate = 120 }\n")
+    config = ProjectConfig(tmp_path, {})
+    story_toml = tmp_path / "story.toml"
+    story_toml.write_text('[tts]\nbackend = "other"\n')
+    assert config.for_story(story_toml).tts.options == {}
+    story_toml.write_text("[tts]\noptions = { pitch = 40 }\n")
+    assert config.for_story(story_toml).tts.options == {"rate": 120, "pitch": 40}
+
+
+def test_ffmpeg_choice_is_checked_and_project_only(tmp_path):
+    assert Settings().video.ffmpeg == "bundled"
+    (tmp_path / "storybuild.toml").write_text('[video]\nffmpeg = "ffmpeg4"\n')
+    with pytest.raises(ConfigError, match=r"video.ffmpeg: .*absolute path"):
+        ProjectConfig(tmp_path, {})
+    (tmp_path / "storybuild.toml").write_text('[video]\nffmpeg = "system"\n')
+    config = ProjectConfig(tmp_path, {})
+    story_toml = tmp_path / "story.toml"
+    story_toml.write_text('[video]\nfps = 30\nffmpeg = "/usr/bin/ffmpeg"\n')
+    with pytest.raises(ConfigError, match=r"story.toml:3: video.ffmpeg: can only be set in storybuild.toml"):
+        config.for_story(story_toml)
