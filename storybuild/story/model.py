@@ -115,6 +115,10 @@ class Story(BaseModel):
     language: str = "en"
     scenes: list[Scene]
     characters: list[Character] = Field(description="every speaker, in order of first line")
+    header_lines: dict[str, int] = Field(default_factory=dict, description="header key -> its source line")
+    warnings: list[str] = Field(
+        default_factory=list, description="``file:line:col: message`` for what parsed but looks unintended"
+    )
 
     @property
     def lines(self) -> list[Line]:

@@ -42,6 +42,8 @@ _GENDER_PREFIXES = (("male_", "male"), ("female_", "female"))
 
 # ASCII-only matching: with Unicode case folding 'ſtyle' and 'tİtle' would be header keys too.
 _HEADER = re.compile(rf"(?ai)({'|'.join(_HEADER_KEYS)}):(.*)")
+# What a header someone meant would look like: a short word, a colon (``author: me``).
+_HEADER_LIKE = re.compile(r"(?a)([A-Za-z][A-Za-z0-9_-]{0,23}):")
 _SCENE = re.compile(r"\(([^)]*)\)")
 _TAG = re.compile(r"\[([^\]]*)\]")
 _SLUG = re.compile(r"[a-z0-9-]+")
@@ -54,12 +56,16 @@ _MARKS = frozenset(("Mn", "Mc"))
 _PUNCTUATION = frozenset(".,;:!?…")
 
 
-def parse_story(path: Path | str, slug: str | None = None) -> Story:
-    """Read and parse ``.../<slug>/story.txt``; the slug defaults to the folder's name."""
+def parse_story(path: Path | str, slug: str | None = None, *, shown: Path | str | None = None) -> Story:
+    """Read and parse ``.../<slug>/story.txt``; the slug defaults to the folder's name.
+
+    ``shown`` is the path messages name (relative to the project root), when ``path`` is not it.
+    """
     if slug is None:
         slug = Path(path).absolute().parent.name
+    source, path = path, shown if shown is not None else path
     try:
-        with open(path, "rb") as file:
+        with open(source, "rb") as file:
             data = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise StoryError(path, 1, 1, f"cannot read the story: {exc.strerror or exc}") from exc
@@ -131,6 +137,8 @@ class _Parser:
         self.speakers: dict[str, list] = {}  # name -> [gender, first line]
         self.line_count = 0
         self.cue_count = 0
+        self.header_end = 0  # the line that ended the header
+        self.warnings: list[str] = []
 
     def error(self, lineno: int, column: int, message: str) -> StoryError:
         return StoryError(self.path, lineno, column, message)
@@ -155,6 +163,7 @@ class _Parser:
             elif first == "[":
                 self.tagged(line, start, lineno)
             elif not (self.in_header and self.header_line(line, start, lineno)):
+                self.warn_header_like(line, start, lineno)
                 self.spoken(line, start, lineno, NARRATOR, None, None)
         if not self.line_count:
             raise self.error(
@@ -175,6 +184,29 @@ class _Parser:
             )
         self.header[key] = (match.group(2).strip(), lineno)
         return True
+
+    def warn_header_like(self, line: str, start: int, lineno: int) -> None:
+        """Warn about a narration line that was probably meant as a header: it is read aloud."""
+        where = f"{self.path}:{lineno}:{start + 1}"
+        known = ", ".join(f"{key}:" for key in _HEADER_KEYS)
+        if self.in_header:
+            match = _HEADER_LIKE.match(line, start)
+            if match is not None:
+                self.warnings.append(
+                    f"{where}: '{match.group(1)}:' is not a header (headers are {known}): "
+                    "this line is read aloud as narration, and every line after it is story, not header"
+                )
+            return
+        match = _HEADER.match(line, start)
+        if match is not None:
+            self.warnings.append(
+                f"{where}: '{match.group(1)}:' comes after the header ended on line {self.header_end}: "
+                "it is read aloud as narration; move it above the first scene or spoken line"
+            )
+
+    def end_header(self, lineno: int) -> None:
+        if self.in_header:
+            self.in_header, self.header_end = False, lineno
 
     def scene(self, line: str, start: int, lineno: int) -> None:
         match = _SCENE.match(line, start)
@@ -201,7 +233,7 @@ class _Parser:
                 f"duplicate scene id '{scene_id}': {already}; expected each scene id once{case}",
             )
         self.new_scene(scene_id, " ".join(line[match.end():].split()), lineno)
-        self.in_header = False
+        self.end_header(lineno)
 
     def check_id(self, scene_id: str, lineno: int, column: int) -> None:
         bad = _first_bad(scene_id, _SCENE_ID, "_.-")
@@ -300,7 +332,7 @@ class _Parser:
             return
         if self.items is None:
             self.open_implicitly(lineno)
-        self.in_header = False
+        self.end_header(lineno)
         self.line_count += 1
         self.items.append(Line(
             index=self.line_count, speaker=speaker, text=text, hints=hints,
@@ -400,4 +432,5 @@ class _Parser:
         return Story(
             slug=self.slug, path=Path(self.path), title=title, style=header.get("style", ""),
             language=header.get("language") or "en", scenes=scenes, characters=characters,
+            header_lines={key: line for key, (_, line) in self.header.items()}, warnings=self.warnings,
         )
