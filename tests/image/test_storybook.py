@@ -198,3 +198,82 @@ def test_fit_text_never_overflows_its_lines_or_width() -> None:
                            largest=40, smallest=10)
     assert len(lines) <= 2 and lines[-1].endswith("…")
     assert all(text_width(line, size) <= 300 for line in lines)
+
+
+# The pictures follow the text: structured facts (or the words, read the same way) choose the place.
+BAKERY = "a bakery with a wood-fired oven, snow on the window"
+CAFE = "a Parisian café"
+
+
+def snow_white(picture: np.ndarray) -> np.ndarray:
+    """Pixels as white as snow (the wall, floor and bread of a bakery never are)."""
+    return picture.min(axis=2) > 235
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_snowy_bakery_is_a_room_with_snow_at_its_window(tmp_path: Path, seed: int) -> None:
+    from storybuild.backends.image.spec import read_scene
+
+    spec = read_scene(BAKERY)
+    assert (spec.room, spec.snow, spec.trees, spec.sea) == ("bakery", True, False, False)
+    request = scene(BAKERY, style="", seed=seed)
+    _, pixels = render(tmp_path, request)
+    picture = picture_of(pixels, request)
+    white = snow_white(picture)
+    h, w = white.shape
+    ys, xs = np.nonzero(white)
+    assert white.sum() > 300  # snow heaped on the sill
+    assert (xs.max() - xs.min()) / w < 0.3  # ...inside one window, not a snowy landscape
+    assert white[int(h * 0.6):].sum() == 0  # no snow on the floor: it is indoors
+    dry = scene("a bakery with a wood-fired oven, warm and dry", style="", seed=seed)
+    _, dry_pixels = render(tmp_path, dry, "dry.png")
+    assert snow_white(picture_of(dry_pixels, dry)).sum() == 0
+
+
+def test_structured_facts_beat_the_prompt_words(tmp_path: Path) -> None:
+    from storybuild.backends.image.interface import SceneFacts
+    from storybuild.backends.image.spec import read_scene
+
+    facts = SceneFacts(setting="indoor", place="bakery", props=["oven"], weather="snow", time_of_day="night")
+    spec = read_scene("a misty forest at noon", "", facts)
+    assert (spec.room, spec.snow, spec.time, spec.trees) == ("bakery", True, "night", False)
+    free_text = SceneFacts(setting="indoor", place="a small coffee house")
+    assert read_scene("anything", "", free_text).room == "cafe"
+    request = scene("a misty forest at noon", scene=facts, style="")
+    _, pixels = render(tmp_path, request)
+    assert snow_white(picture_of(pixels, request)).sum() > 300
+
+
+def greenness(picture: np.ndarray) -> float:
+    """The share of pixels where green clearly leads: grass, hills, leaves."""
+    r, g, b = picture[..., 0], picture[..., 1], picture[..., 2]
+    return float(((g > r + 8) & (g > b + 8)).mean())
+
+
+def test_a_cafe_is_a_room_or_a_street_never_hills(tmp_path: Path) -> None:
+    from storybuild.backends.image.spec import read_scene
+
+    assert read_scene(CAFE).room == "cafe"
+    terrace = read_scene("a café terrace on a street in Paris at night")
+    assert terrace.room == "" and terrace.street and not terrace.trees
+    hills_request = scene("green hills and meadows at noon", style="")
+    _, hills = render(tmp_path, hills_request, "hills.png")
+    assert greenness(picture_of(hills, hills_request)) > 0.2  # the check can tell hills
+    for prompt in (CAFE, "a café terrace on a street in Paris at night"):
+        request = scene(prompt, style="")
+        _, pixels = render(tmp_path, request)
+        assert greenness(picture_of(pixels, request)) < 0.02, prompt
+
+
+def test_two_styles_paint_measurably_different_palettes(tmp_path: Path) -> None:
+    warm_request = scene(CAFE, style="watercolor, warm lamplight")
+    noir_request = scene(CAFE, style="noir")
+    _, warm = render(tmp_path, warm_request, "warm.png")
+    _, noir = render(tmp_path, noir_request, "noir.png")
+    warm, noir = picture_of(warm, warm_request), picture_of(noir, noir_request)
+    chroma = lambda p: float((p.max(axis=2) - p.min(axis=2)).mean())  # noqa: E731
+    assert chroma(warm) > 3 * chroma(noir)  # noir is nearly grey
+    assert np.abs(warm.mean(axis=(0, 1)) - noir.mean(axis=(0, 1))).max() > 10
+    # A style with none of the known words still changes the colours.
+    one, other = palette_from_words(CAFE, "art nouveau poster"), palette_from_words(CAFE, "ukiyo-e print")
+    assert one.wall != other.wall != palette_from_words(CAFE, "").wall

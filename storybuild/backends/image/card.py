@@ -31,9 +31,13 @@ def render(request: ImageRequest) -> Image.Image:
     """The card for ``request`` as an RGB image."""
     if min(request.width, request.height) < MIN_SIDE:
         raise BackendError(f"storybook: {request.width}x{request.height} is too small; sides must be >= {MIN_SIDE}")
-    pal = palette_from_words(request.prompt, request.style)
-    spec = read_scene(request.prompt, request.style)
-    rng = np.random.default_rng(stable_int("storybook", request.kind, request.prompt, request.style, request.seed))
+    spec = read_scene(request.prompt, request.style, request.scene)
+    weather = "storm" if spec.storm else "snow" if spec.snow else "rain" if spec.rain else "cloudy" if spec.cloudy else ""
+    pal = palette_from_words(request.prompt, request.style, spec.time, weather)
+    facts = request.scene.model_dump_json() if request.scene else ""
+    rng = np.random.default_rng(
+        stable_int("storybook", request.kind, request.prompt, request.style, facts, request.seed)
+    )
     picture_box, band = card_layout(request.width, request.height, has_caption=bool(_caption_of(request)))
     x0, y0, x1, y1 = picture_box
     picture = paint_picture(request, pal, spec, rng, x1 - x0, y1 - y0)

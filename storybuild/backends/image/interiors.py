@@ -1,4 +1,8 @@
-"""Indoor scenery: a spiral stair, a lighthouse lamp room, a workshop, or a plain room.
+"""Indoor scenery: a spiral stair, a lighthouse lamp room, a workshop, or a room furnished as its place.
+
+A room of a known kind (bakery, café, library, kitchen, shop, tavern, barn) takes its window to one
+side and lets ``furnishings`` put the kind's furniture on the other; a plain room keeps its window
+in the middle.
 
 Rooms are painted over the sky that :func:`scenery.draw_sky` already laid down, so windows
 simply leave the sky showing through: what the window shows always matches the time of day.
@@ -11,6 +15,7 @@ import math
 import numpy as np
 
 from .canvas import Canvas, Light
+from .furnishings import FURNISHERS, wall_clock
 from .palette import RGB, Palette, mix, shade
 from .scenery import draw_weather
 from .spec import SceneSpec
@@ -248,13 +253,42 @@ def _fireplace(c: Canvas, pal: Palette, x: float, floor: float) -> None:
     c.lights.append(Light(x, floor - 0.05, 0.4, pal.lamp, 0.9))
 
 
+def _snow_on_sill(c: Canvas, box: tuple[float, float, float, float], rng: np.random.Generator) -> None:
+    """Snow heaped on the sill and in the bottom corners of the panes."""
+    x0, y0, x1, y1 = box
+    points = [(x0, y1)] + [(x0 + (x1 - x0) * t, y1 - 0.012 - 0.01 * float(rng.random())) for t in np.linspace(0, 1, 9)]
+    c.poly(points + [(x1, y1), (x1, y1 + 0.015), (x0, y1 + 0.015)], (246, 248, 252))
+    for cx in (x0, (x0 + x1) / 2, x1):
+        c.oval(cx, (y0 + y1) / 2 - 0.008, 0.02, 0.01, fill=(240, 244, 250, 200))
+
+
 def _room(c: Canvas, pal: Palette, spec: SceneSpec, rng: np.random.Generator) -> float:
     floor_top = 0.76
-    window = (0.5 - c.dx(0.16), 0.12, 0.5 + c.dx(0.16), 0.46)
+    furnish = FURNISHERS.get(spec.room)
+    side = 0
+    if furnish is None:
+        window = (0.5 - c.dx(0.16), 0.12, 0.5 + c.dx(0.16), 0.46)
+    else:
+        side = 1 if rng.random() < 0.5 else -1
+        centre = 0.5 + side * 0.3
+        window = (centre - c.dx(0.2), 0.1, centre + c.dx(0.2), 0.5)
     _wall_around(c, pal.wall, window, floor_top)
+    if spec.room == "barn":
+        _planks(c, pal.wall, floor_top)
     draw_weather(c, pal, spec, rng, box=window)
     _window(c, pal, window)
+    if spec.snow:
+        _snow_on_sill(c, window, rng)
     _floor(c, pal.floor, floor_top, planks=True)
+    if furnish is not None:
+        c.stage_x = furnish(c, pal, floor_top, side, rng)
+        if spec.lantern and spec.room != "cafe":
+            draw_lantern(c, pal, 0.5 + side * 0.08, 0.3, 0.07, chain_from=(0.5 + side * 0.08, 0.0))
+        if "clock" in spec.props:
+            wall_clock(c, pal, 0.5, 0.12)
+        return 0.95
+    if "clock" in spec.props:
+        wall_clock(c, pal, 0.2, 0.2)
     if spec.fire:
         x = 0.18 if rng.random() < 0.5 else 0.82
         c.stage_x = 1.0 - x

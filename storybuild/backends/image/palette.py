@@ -137,18 +137,22 @@ def _has(words: list[str], *cues: str) -> bool:
     return any(cue in words for cue in cues)
 
 
-def palette_from_words(prompt: str, style: str = "") -> Palette:
-    """The palette for a picture of ``prompt`` drawn in ``style``."""
+def palette_from_words(prompt: str, style: str = "", time: str | None = None, weather: str = "") -> Palette:
+    """The palette for a picture of ``prompt`` drawn in ``style``, at ``time`` if the facts give one."""
     scene, look = words_of(prompt), words_of(style)
     both = scene + look
-    pal = _BASE[time_of_day(scene)]
+    pal = _BASE[time or time_of_day(scene)]
+    if weather in ("cloudy", "rain", "storm", "snow"):  # an overcast sky: greyer, flatter, no blue
+        grey = (150, 156, 166) if weather != "storm" else (70, 76, 90)
+        pal = replace(pal, sky_top=mix(pal.sky_top, grey, 0.55), sky_low=mix(pal.sky_low, grey, 0.45),
+                      sun=mix(pal.sun, grey, 0.4))
 
     if _has(both, "autumn", "fall", "leaves", "october", "november"):
         pal = replace(
             pal, foliage=mix(pal.foliage, (206, 96, 40), 0.7), near=mix(pal.near, (120, 64, 34), 0.4),
             mid=mix(pal.mid, (150, 84, 50), 0.25),
         )
-    if _has(both, "snow", "snowy", "winter", "frost", "ice"):
+    if weather == "snow" or _has(both, "snow", "snowy", "winter", "frost", "ice"):
         pal = replace(pal, near=mix(pal.near, (236, 240, 248), 0.75), mid=mix(pal.mid, (210, 220, 236), 0.5))
     if _has(scene, "stone", "iron", "tower", "stairs", "staircase"):
         pal = replace(pal, wall=mix(pal.wall, (112, 112, 116), 0.5), floor=mix(pal.floor, (78, 76, 80), 0.5))
@@ -163,18 +167,48 @@ def palette_from_words(prompt: str, style: str = "") -> Palette:
     if _has(both, "candle", "lamp", "lantern", "lamplight", "fire", "flame", "hearth"):
         pal = replace(pal, lamp=mix(pal.lamp, (255, 176, 80), 0.3))
 
-    if _has(look, "muted", "faded", "soft", "pastel"):
-        pal = pal.map(lambda c: saturate(c, 0.7), skip=("ink", "paper", "lamp", "sun"))
-    if _has(look, "blue", "blues", "cool", "cold"):
-        pal = pal.map(lambda c: mix(c, (52, 86, 140), 0.18), skip=("ink", "paper", "lamp", "sun", "foliage"))
-    if _has(look, "warm", "golden", "cosy", "cozy"):
-        pal = replace(pal.map(lambda c: mix(c, (196, 130, 70), 0.08)), paper=mix(pal.paper, (250, 222, 180), 0.3))
-    if _has(look, "vivid", "bright", "children", "cheerful"):
-        pal = pal.map(lambda c: saturate(c, 1.2))
+    return styled(pal, style)
+
+
+def styled(pal: Palette, style: str) -> Palette:
+    """``pal`` bent by the style's words, strongly enough to see: a style is a look, not a hint.
+
+    A style with none of the known words still gets a faint tint of its own (from a hash of its
+    words), so two different styles never paint the same picture.
+    """
+    look = words_of(style)
+    known = False
+    if _has(look, "muted", "faded", "soft", "pastel", "dreamy"):
+        pal, known = pal.map(lambda c: saturate(c, 0.65), skip=("ink", "paper", "lamp", "sun")), True
+    if _has(look, "pastel", "dreamy", "airy"):
+        pal = pal.map(lambda c: mix(c, (246, 238, 240), 0.18), skip=("ink", "paper"))
+    if _has(look, "blue", "blues", "cool", "cold", "icy"):
+        pal, known = pal.map(lambda c: mix(c, (52, 86, 140), 0.22), skip=("ink", "paper", "lamp", "sun")), True
+    if _has(look, "warm", "golden", "cosy", "cozy", "lamplight", "amber", "sunlit"):
+        pal, known = replace(pal.map(lambda c: mix(c, (206, 132, 64), 0.14), skip=("ink", "paper", "sun")),
+                             paper=mix(pal.paper, (250, 222, 180), 0.4), lamp=mix(pal.lamp, (255, 170, 70), 0.3)), True
+    if _has(look, "vivid", "bright", "children", "cheerful", "colorful", "colourful", "saturated"):
+        pal, known = pal.map(lambda c: saturate(c, 1.45)), True
+    if _has(look, "sepia", "vintage", "antique", "old"):
+        pal, known = pal.map(lambda c: mix(saturate(c, 0.2), (150, 110, 70), 0.35)), True
+    if _has(look, "noir", "monochrome", "black", "grayscale", "greyscale"):
+        # Near-grey with deepened shadows; only lamps and flames keep a little colour.
+        pal, known = pal.map(lambda c: shade(saturate(c, 0.05), 0.8 if luminance(c) < 128 else 1.08),
+                             skip=("ink", "paper", "lamp")), True
+        pal = replace(pal, paper=(226, 224, 220))
+    if _has(look, "dark", "gothic", "moody", "dramatic", "eerie"):
+        pal, known = pal.map(lambda c: shade(c, 0.72), skip=("ink", "paper", "lamp", "sun")), True
+    if _has(look, "green", "greens", "verdant", "emerald"):
+        pal, known = pal.map(lambda c: mix(c, (60, 130, 80), 0.22), skip=("ink", "paper", "lamp", "sun")), True
+    if _has(look, "autumn", "autumnal", "rust", "orange"):
+        pal, known = pal.map(lambda c: mix(c, (190, 100, 50), 0.15), skip=("ink", "paper", "lamp", "sun")), True
     if _has(look, "watercolor", "watercolour"):
-        pal = replace(pal, wash=0.14)
-    elif _has(look, "painterly", "gouache", "oil"):
-        pal = replace(pal, wash=0.1)
+        pal, known = replace(pal.map(lambda c: mix(c, (250, 246, 236), 0.12), skip=("ink",)), wash=0.16), True
+    elif _has(look, "painterly", "gouache", "oil", "impasto"):
+        pal, known = replace(pal, wash=0.11), True
+    if not known and look:
+        tint = hashed_color(" ".join(look), tuple(NAMED_COLORS.values()))
+        pal = pal.map(lambda c: mix(c, tint, 0.12), skip=("ink", "paper"))
     return pal
 
 

@@ -79,6 +79,10 @@ def ridge(rng: np.random.Generator, base: float, amp: float, bumps: float,
 
 def draw_outdoors(c: Canvas, pal: Palette, spec: SceneSpec, rng: np.random.Generator) -> float:
     """Paint the landscape below the sky; returns the y where figures should stand."""
+    if spec.street:
+        from .street import draw_street
+
+        return draw_street(c, pal, spec, rng)
     hz = spec.horizon
     c.poly(ridge(rng, hz + 0.02, 0.12 if not spec.sea else 0.06, 1.6), mix(pal.far, pal.sky_low, 0.3))
     if spec.castle:

@@ -1,8 +1,11 @@
-"""What a prompt asks to see: its words, and the scene they describe.
+"""What a picture must show: the scene's structured facts, and the prompt's words for the details.
 
-Reading is deliberately plain: a word list per thing, no grammar. "A small fishing harbor before
-dawn... thick fog... a white lighthouse" turns on ``sea``, ``boats``, ``fog`` and ``lighthouse``
-at ``predawn``; the painters decide what those look like.
+The facts (indoor or outdoor, kind of place, props, time of day, weather) come from the
+scene_prompt answer when the request carries them, else from the prompt's words read with the
+same vocabulary the rules backend uses. They decide the composition: "a bakery with a wood-fired
+oven, snow on the window" is a bakery seen from inside with snow at its window, never a snowy
+forest. The words then add details (boats, a lighthouse, autumn leaves, a lit lamp); the
+painters decide what those look like.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ import re
 from dataclasses import dataclass
 
 import xxhash
+
+from ..llm import vocabulary
+from .interface import SceneFacts
 
 
 def words_of(text: str) -> list[str]:
@@ -44,11 +50,18 @@ def time_of_day(words: list[str]) -> str:
 
 @dataclass(frozen=True)
 class SceneSpec:
-    """What a prompt asks to see, read from its words: time, place, things, weather, lights."""
+    """What a picture shows: time, place, things, weather, lights."""
 
     time: str
-    room: str  # "" outdoors; else "stairs", "lamp_room", "workshop" or "room"
+    room: str  # "" outdoors; else "stairs", "lamp_room", "workshop", "bakery", "cafe", ... or "room"
     horizon: float
+    place: str = ""
+    props: tuple[str, ...] = ()
+    street: bool = False
+    hills: bool = False
+    storm: bool = False
+    wind: bool = False
+    cloudy: bool = False
     sea: bool = False
     boats: bool = False
     lighthouse: bool = False
@@ -74,45 +87,75 @@ def _any(words: list[str], *cues: str) -> bool:
     return any(cue in words for cue in cues)
 
 
-def _room_of(words: list[str]) -> str:
-    text = " ".join(words)
-    if _any(words, "staircase", "stairs", "stairway", "steps") and not _any(words, "outside"):
-        return "stairs"
-    if "lamp room" in text or "lantern room" in text or _any(words, "lens"):
-        return "lamp_room"
-    if _any(words, "workshop", "workbench", "forge", "clockmaker"):
-        return "workshop"
-    if _any(words, "inside", "interior", "room", "kitchen", "bedroom", "cellar", "attic", "hall", "indoors"):
-        return "room"
-    return ""
+# Indoor places the painters furnish; any other indoor place is a plain room.
+ROOMS = {"stairs": "stairs", "lamp room": "lamp_room", "workshop": "workshop", "bakery": "bakery",
+         "café": "cafe", "tavern": "tavern", "kitchen": "kitchen", "library": "library", "shop": "shop",
+         "barn": "barn"}
+# The facts' times of day, as the six lights the palettes know.
+_LIGHTS = {"dawn": "dawn", "morning": "day", "day": "day", "afternoon": "day", "dusk": "dusk",
+           "evening": "dusk", "night": "night"}
 
 
-def read_scene(prompt: str, style: str = "") -> SceneSpec:
-    """The :class:`SceneSpec` a prompt (and the style's season words) describe."""
+def facts_from_words(prompt: str) -> SceneFacts:
+    """The facts a prompt's words give, for requests that carry none (read as the rules backend does)."""
+    place, setting = vocabulary.place_of(prompt)
+    return SceneFacts(
+        setting=setting, place=place, props=vocabulary.props_of(prompt),
+        time_of_day=vocabulary.first_of(prompt, vocabulary.TIMES),
+        weather=vocabulary.first_of(prompt, vocabulary.WEATHER),
+    )
+
+
+def _light(facts: SceneFacts, words: list[str]) -> str:
+    light = _LIGHTS.get(facts.time_of_day or "", "") or time_of_day(words)
+    if light == "dawn" and time_of_day(words) == "predawn":
+        return "predawn"
+    return light
+
+
+def read_scene(prompt: str, style: str = "", facts: SceneFacts | None = None) -> SceneSpec:
+    """The :class:`SceneSpec` of ``facts`` (or the prompt's own), detailed by the prompt's words."""
+    facts = facts or facts_from_words(prompt)
     words = words_of(prompt)
     both = words + words_of(style)
-    sea = _any(words, "sea", "harbor", "harbour", "ocean", "water", "waves", "bay", "lake", "shore", "coast")
+    props = tuple(facts.props)
+    # A model may say "a small coffee house": read it with the vocabulary to a kind the painters know.
+    kind = facts.place if facts.place in vocabulary.PLACES else vocabulary.place_of(facts.place)[0]
+    place = vocabulary.fold(kind)
+    indoor = facts.setting == "indoor"
+    room = ROOMS.get(kind, "room") if indoor else ""
+    outdoors = not indoor
+    weather = facts.weather or ""
+    sea = outdoors and (place in ("harbor", "sea", "beach") or _any(
+        words, "sea", "harbor", "harbour", "ocean", "waves", "bay", "lake", "shore", "coast"))
     return SceneSpec(
-        time=time_of_day(words),
-        room=_room_of(words),
+        time=_light(facts, words),
+        room=room,
         horizon=0.56 if sea else 0.62,
+        place=place,
+        props=props,
+        street=outdoors and place in ("street", "cafe", "bakery", "shop", "tavern"),
+        hills=outdoors and place == "mountain",
+        storm=weather == "storm",
+        wind=weather == "wind",
+        cloudy=weather in ("cloudy", "storm", "rain", "snow"),
         sea=sea,
         boats=_any(words, "boat", "boats", "ship", "ships", "fishing", "sail", "sails"),
         lighthouse=_any(words, "lighthouse"),
         lit=_any(words, "light", "lit", "beam", "shining", "glowing", "lamp"),
-        quay=_any(words, "quay", "pier", "dock", "wharf", "jetty", "harbor", "harbour"),
+        quay=outdoors and (place == "harbor" or _any(words, "quay", "pier", "dock", "wharf", "jetty")),
         balcony=_any(words, "balcony", "gallery", "railing"),
-        trees=_any(words, "forest", "woods", "wood", "trees", "tree", "grove", "orchard"),
+        trees=outdoors and (place in ("forest", "garden") or _any(words, "forest", "woods", "trees", "tree", "grove")),
         autumn=_any(both, "autumn", "fall", "leaves", "october"),
-        village=_any(words, "village", "town", "houses", "cottages", "street", "city"),
+        village=outdoors and _any(words, "village", "town", "houses", "cottages", "city"),
         path=_any(words, "path", "road", "lane", "track", "trail"),
-        castle=_any(words, "castle", "palace", "fortress", "tower", "towers"),
+        castle=outdoors and (place == "castle" or _any(words, "castle", "palace", "fortress", "tower", "towers")),
         tower_only=_any(words, "tower") and not _any(words, "castle", "palace", "fortress"),
-        fog=_any(words, "fog", "foggy", "mist", "misty", "haze", "hazy"),
-        rain=_any(words, "rain", "raining", "rainy", "storm", "drizzle"),
-        snow=_any(words, "snow", "snowing", "snowy", "blizzard"),
-        candle=_any(words, "candle", "candles", "candlelight"),
+        fog=weather == "fog" or _any(words, "fog", "foggy", "mist", "misty", "haze", "hazy"),
+        rain=weather in ("rain", "storm") or _any(words, "rain", "raining", "rainy", "drizzle"),
+        snow=weather == "snow" or _any(words, "snow", "snowing", "snowy", "blizzard"),
+        candle="candle" in props or _any(words, "candle", "candles", "candlelight"),
         lantern=_any(words, "lantern", "lamp", "lamplight"),
         match=_any(words, "match"),
-        fire=_any(words, "fire", "flame", "flames", "hearth", "fireplace", "campfire"),
+        fire=bool({"fireplace", "hearth"} & set(props)) or _any(words, "fire", "flame", "flames", "hearth", "fireplace", "campfire"),
     )

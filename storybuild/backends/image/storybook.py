@@ -1,12 +1,13 @@
 """The embedded image backend: storybook cards painted from the words of the prompt.
 
-No model, no network, no GPU: the prompt's words pick a palette (``palette.py``) and a set of
-things to draw (``spec.read_scene``); the picture is painted back to front (sky, scenery or a
-room, characters as figures), glows and paper texture are added, and the picture is framed on a
-paper card with its caption underneath.
+No model, no network, no GPU: the scene's structured facts (``request.scene``: indoor or outdoor,
+kind of place, props, time, weather; read from the prompt's words when absent) decide what to draw
+(``spec.read_scene``), the style and time pick a palette (``palette.py``); the picture is painted
+back to front (sky, scenery, a street or a room furnished as its place, characters as figures),
+glows and paper texture are added, and the picture is framed on a paper card with its caption.
 
-    prompt + style ──> Palette, SceneSpec ──> sky ─> scenery | interior ─> figures ─> lights
-                                                                   └──> card: paper, frame, texture, caption
+    facts + prompt + style ──> SceneSpec, Palette ──> sky ─> scenery | street | room + furnishings
+                                                          ─> figures ─> lights ─> card: frame, texture, caption
 
 Everything random comes from a numpy generator seeded with a stable hash of the request, so the
 same request always gives byte-identical PNGs, and ``seed`` rearranges the picture without
@@ -27,7 +28,7 @@ class StorybookImage(ImageBackend):
     """Offline, CPU-only pictures: a storybook card drawn from the prompt's words."""
 
     name = "storybook"
-    version = "1"
+    version = "2"
 
     def generate(self, request: ImageRequest, out: Path) -> None:
         """Write the card for ``request`` to ``out`` as a PNG of exactly the requested size."""

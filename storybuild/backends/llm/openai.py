@@ -35,7 +35,7 @@ from .interface import (
 __all__ = ["OpenAILLM"]
 
 _checked: set[tuple[str, str]] = set()  # (server, model) pairs found serving, once per process
-_failed: dict[tuple[str, str], BackendUnavailable] = {}  # so a build with the server down fails fast
+_failed: dict[tuple[str, str], str] = {}  # why not: a build with the server down fails fast
 _check_lock = threading.Lock()
 
 
@@ -208,23 +208,21 @@ class OpenAILLM(LLMBackend):
         with _check_lock:
             if key in _checked:
                 return
-            if key in _failed:
-                raise _failed[key]
-            try:
-                loaded = client.models()
-            except BackendUnavailable as exc:
-                _failed[key] = BackendUnavailable(
-                    f"{exc} (model {self.model})", service=client.base_url
-                )
-                raise _failed[key] from exc
-            if self.model not in loaded:
-                _failed[key] = BackendUnavailable(
-                    f"model {self.model} is not loaded on {client.base_url}; loaded: "
-                    f"{', '.join(loaded) or 'none'}; run `lms load {self.model}` or set [llm] options.model",
-                    service=client.base_url,
-                )
-                raise _failed[key]
-            _checked.add(key)
+            if key not in _failed:
+                try:
+                    loaded = client.models(self.model)
+                except BackendUnavailable as exc:
+                    _failed[key] = str(exc)
+                else:
+                    if self.model in loaded:
+                        _checked.add(key)
+                        return
+                    _failed[key] = (
+                        f"model {self.model} is not loaded on {client.base_url}; loaded: "
+                        f"{', '.join(loaded) or 'none'}; run `lms load {self.model}` or set [llm] options.model"
+                    )
+            # a new error each time: the task that raises it fills in its own stage and item
+            raise BackendUnavailable(_failed[key], service=client.base_url)
 
     def _ask(self, question: str, schema: type[_Answer], **values: str) -> Any:
         self._ready()

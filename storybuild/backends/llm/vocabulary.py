@@ -31,7 +31,8 @@ PLACES: dict[str, tuple[str, tuple[str, ...]]] = {
     "beach": ("outdoor", ("beach", "shore", "coast", "seaside", "cliff")),
     "sea": ("outdoor", ("sea", "ocean", "lake", "bay")),
     "forest": ("outdoor", ("forest", "woods", "wood", "grove", "jungle", "trees")),
-    "street": ("outdoor", ("street", "square", "alley", "avenue", "boulevard", "town", "city", "village", "market")),
+    "street": ("outdoor", ("street", "square", "alley", "avenue", "boulevard", "town", "city", "market")),
+    "village": ("outdoor", ("village", "hamlet", "cottages")),
     "garden": ("outdoor", ("garden", "orchard", "park", "yard")),
     "castle": ("outdoor", ("castle", "palace", "fortress", "tower")),
     "mountain": ("outdoor", ("mountain", "mountains", "peak", "hill", "hills", "valley")),
@@ -116,6 +117,7 @@ def first_of(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
 
 
 INSIDE = ("inside", "interior", "indoors", "within")
+OUTSIDE = ("outside the", "outside a", "outside of", "outdoors", "terrace", "pavement", "sidewalk", "exterior", "in front of")
 
 
 def place_of(text: str) -> tuple[str, str]:
@@ -123,7 +125,8 @@ def place_of(text: str) -> tuple[str, str]:
 
     The first place word wins ("a farmyard, a red barn" is outdoors, "a bakery with snow on the
     window" inside); a word like "inside" anywhere puts the picture in the first indoor place
-    named ("inside the lighthouse tower: a spiral staircase" is the stairs). Nothing: a field.
+    named ("inside the lighthouse tower: a spiral staircase" is the stairs), and one like "outside"
+    or "terrace" puts it outdoors ("a café terrace" is a street with café tables). Nothing: a field.
     """
     if any(find(text, word) >= 0 for word in INSIDE):
         specific = {k: w for k, (setting, w) in PLACES.items() if setting == "indoor" and k != "room"}
@@ -131,6 +134,8 @@ def place_of(text: str) -> tuple[str, str]:
     kind = first_of(text, {k: w for k, (_, w) in PLACES.items()})
     if kind is None:
         return "field", "outdoor"
+    if any(find(text, word) >= 0 for word in OUTSIDE):  # "a café terrace": the café seen from outside
+        return kind, "outdoor"
     return kind, PLACES[kind][0]
 
 
