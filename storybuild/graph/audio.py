@@ -48,7 +48,7 @@ def tts_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
     samples = {
         name: layout.voice_sample(spec.voice)
         for name, spec in entry.settings.characters.items()
-        if spec.voice and Path(layout.voice_sample(spec.voice)).is_file()
+        if spec.voice and project.path(layout.voice_sample(spec.voice)).is_file()
     }
     for line in story.lines:
         recipe = {
@@ -83,6 +83,10 @@ def _speech_build(project: Project, entry: StoryEntry):
     return build
 
 
+# What shapes narration.wav and timeline.json: loudness, ducking and cue gain are the mix's alone.
+NARRATION_SETTINGS = {"sample_rate", "lead_in", "line_pause", "scene_pause", "cue_pause", "tail"}
+
+
 def narration_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
     """narration.wav and timeline.json: the lines joined with pauses, and when everything happens."""
     story, layout, audio = entry.story, entry.layout, entry.settings.audio
@@ -103,7 +107,7 @@ def narration_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
     yield Artifact(
         stage="narration", item=entry.slug,
         targets={"narration.wav": layout.narration, "timeline.json": layout.timeline},
-        recipe={"audio": audio.model_dump(), "fps": fps, "structure": structure},
+        recipe={"audio": audio.model_dump(include=NARRATION_SETTINGS), "fps": fps, "structure": structure},
         build=build, runtime=project.runtime, inputs=list(wavs.values()),
         title=f"narration of {story.title}",
     )

@@ -3,6 +3,14 @@
 It is loaded once per process and shared by every stage's generator. doit creates all tasks on
 every run, even a no-op one, so this is start-up cost: it reads each story's text and small toml
 files and nothing from build/.
+
+Folders in the settings are relative to the project root, whatever the current directory: files
+are opened through ``Project.path``, while task paths stay root-relative because doit runs from
+the root (the dodo file's folder) and keys its state on them.
+
+A story that ``storybuild check`` would reject is broken here too, for the same reason: every
+check that needs no build (text, settings, backend options, voices, language, characters) runs
+when the story loads, and any exception while loading one story is that story's error only.
 """
 
 from __future__ import annotations
@@ -17,13 +25,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..backends import backend_class
-from ..config import ConfigError, ProjectConfig, Settings, read_toml
+from ..config import (
+    DEFAULT_BACKENDS, PROJECT_FILE, ConfigError, ProjectConfig, Settings, key_line, read_toml, suggestion,
+)
 from ..errors import StorybuildError
 from ..layout import StoryLayout
 from ..store.cache import ArtifactCache
 from ..store.hashing import canonical_json, digest
 from ..story import Story, parse_story
 from .artifact import Runtime
+
+CAPABILITIES = tuple(DEFAULT_BACKENDS)
 
 
 @dataclass
@@ -38,36 +50,53 @@ class StoryEntry:
     recipes: dict[str, dict[str, Any]] = field(default_factory=dict)
     recipe_ids: dict[str, str] = field(default_factory=dict)
     error: StorybuildError | None = None
+    artifacts: dict[str, list[Any]] | None = None  # stage -> its Artifacts, made once (graph.stage)
 
     def seed(self, stage: str, item: str) -> int:
         """The seed of ``stage``'s ``item``: the project seed plus any reroll."""
         base = self.settings.seed if self.settings else 0
         return base + int(self.seeds.get(stage, {}).get(item, 0))
 
+    def fail(self, exc: BaseException, stage: str | None = None) -> StorybuildError:
+        """Make ``exc`` this story's error (a StorybuildError naming the story) and return it."""
+        if not isinstance(exc, StorybuildError):
+            wrapped = StorybuildError(f"{type(exc).__name__}: {exc}", stage=stage, story=self.slug)
+            wrapped.__cause__ = exc
+            exc = wrapped
+        exc.story = exc.story or self.slug
+        exc.stage = exc.stage or stage
+        self.error = exc
+        return exc
+
 
 class Project:
     """Settings, stories and shared runtime of the project rooted at ``root``."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        self.root = Path(root).resolve()
         self._backends: dict[str, Any] = {}
         self._recipes: dict[tuple[str, str, str], tuple[dict, str]] = {}
         self._lock = threading.Lock()
         self.error: StorybuildError | None = None
         try:
-            self.config: ProjectConfig | None = ProjectConfig(root)
+            self.config: ProjectConfig | None = ProjectConfig(self.root)
             self.settings = self.config.settings
-        except ConfigError as exc:
+            _use_ffmpeg(self.settings.video.ffmpeg)
+        except StorybuildError as exc:
             self.config, self.settings, self.error = None, Settings(), exc
-        state = self.settings.state_dir
         self.runtime = Runtime(
-            cache=ArtifactCache(self.settings.cache_path), journal=Path(state) / "log.jsonl"
+            cache=ArtifactCache(self.path(self.settings.cache_path)),
+            journal=self.path(self.settings.state_dir) / "log.jsonl",
         )
+
+    def path(self, relative: str | Path) -> Path:
+        """A settings or task path as a file path: relative ones are under the project root."""
+        return self.root / relative
 
     @cached_property
     def stories(self) -> list[StoryEntry]:
         """Every folder of the stories directory that holds a story.txt, sorted by slug."""
-        stories_dir = self.settings.stories_dir
+        stories_dir = self.path(self.settings.stories_dir)
         try:
             slugs = sorted(
                 entry.name
@@ -85,14 +114,15 @@ class Project:
             entry.error = self.error
             return entry
         try:
-            entry.story = parse_story(layout.story_txt, slug)
-            entry.settings = self.config.for_story(Path(layout.story_toml))
-            entry.seeds = _read_seeds(Path(layout.seeds_toml))
-            for capability in ("llm", "tts", "sfx", "image", "animate"):
+            entry.story = parse_story(self.path(layout.story_txt), slug, shown=layout.story_txt)
+            entry.settings = self.config.for_story(self.path(layout.story_toml))
+            entry.seeds = _read_seeds(self.path(layout.seeds_toml), layout.seeds_toml)
+            for capability in CAPABILITIES:
                 recipe, recipe_id = self._backend_recipe(capability, entry.settings, layout)
                 entry.recipes[capability], entry.recipe_ids[capability] = recipe, recipe_id
-        except StorybuildError as exc:
-            entry.error = exc
+            self._check_story(entry)
+        except Exception as exc:  # noqa: BLE001 - one story's failure, whatever it is, is that story's only
+            entry.fail(exc)
         return entry
 
     def _backend_recipe(self, capability: str, settings: Settings, layout: StoryLayout) -> tuple[dict, str]:
@@ -104,10 +134,67 @@ class Project:
                 recipe = backend_class(capability, choice.backend).recipe(choice.options)
             except ValidationError as exc:
                 problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-                sources = f"{self.config.path} or {layout.story_toml}"
-                raise ConfigError(f"{sources}: [{capability}] options of {choice.backend!r}: {problems}") from exc
+                sources = f"{PROJECT_FILE} or {layout.story_toml}"
+                raise ConfigError(
+                    f"{sources}: [{capability}] options of {choice.backend!r}: {problems}", file=layout.story_toml
+                ) from exc
             self._recipes[key] = (recipe, f"{recipe['backend']} {recipe['version']} {digest(recipe)}")
         return self._recipes[key]
+
+    def _check_story(self, entry: StoryEntry) -> None:
+        """What the build would reject later, found now: unknown characters, voices, language."""
+        story, settings, layout = entry.story, entry.settings, entry.layout
+        speakers = [c.name for c in story.characters]
+        tts = self.backend(entry, "tts")
+        for name, spec in settings.characters.items():
+            file, line = self._setting_source(layout, ("characters", name))
+            where = f"{file}:{line}" if line else file
+            if name not in speakers:
+                raise ConfigError(
+                    f"{where}: [characters.{name}]: {name} never speaks in {layout.story_txt}"
+                    f"{suggestion(name, speakers)} (speakers: {', '.join(speakers)})", file=file, line=line,
+                )
+            if spec.voice:
+                self._check_voice(layout, tts, name, spec.voice)
+        languages = getattr(tts, "languages", None)
+        if callable(languages):
+            known = {code.lower() for code in languages() or ()}
+            if known and story.language.strip().lower().replace("_", "-") not in known:
+                line = story.header_lines.get("language", 1)
+                raise ConfigError(
+                    f"{layout.story_txt}:{line}: language: {story.language!r} is not a language of the "
+                    f"{settings.tts.backend} TTS backend{suggestion(story.language.lower(), sorted(known))}"
+                    f" (it speaks {', '.join(sorted(known)[:12])}{', ...' if len(known) > 12 else ''})",
+                    file=layout.story_txt, line=line,
+                )
+
+    def _check_voice(self, layout: StoryLayout, tts: Any, name: str, voice: str) -> None:
+        file, line = self._setting_source(layout, ("characters", name, "voice"))
+        where = f"{file}:{line}" if line else file
+        if "/" in voice or "\\" in voice or voice in (".", "..") or "\0" in voice:
+            raise ConfigError(
+                f"{where}: characters.{name}.voice = {voice!r}: expected a voice name of the TTS backend or"
+                f" the name of a file in {layout.source_dir}/voices/ (e.g. {Path(voice).name!r})",
+                file=file, line=line,
+            )
+        sample = self.path(layout.voice_sample(voice))
+        check_voice = getattr(tts, "check_voice", None)
+        problem = check_voice(voice, sample if sample.is_file() else None) if callable(check_voice) else None
+        if problem:
+            raise ConfigError(f"{where}: characters.{name}.voice: {problem}", file=file, line=line)
+
+    def _setting_source(self, layout: StoryLayout, loc: tuple[str, ...]) -> tuple[str, int | None]:
+        """Which settings file sets ``loc`` for this story, and on which line."""
+        for shown in (layout.story_toml, PROJECT_FILE):
+            path = self.path(shown)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            line = key_line(text, loc)
+            if line:
+                return shown, line
+        return layout.story_toml, None
 
     def backend_recipe(self, entry: StoryEntry, capability: str) -> str:
         """The backend ``entry`` uses for ``capability`` as one recipe value: name, version, digest.
@@ -122,13 +209,14 @@ class Project:
         return entry.recipes[capability]["options"]
 
     def backend(self, entry: StoryEntry, capability: str) -> Any:
-        """The backend ``entry`` uses for ``capability``, one instance per distinct recipe."""
-        recipe = entry.recipes[capability]
-        key = digest(recipe)
+        """The backend ``entry`` uses for ``capability``: one instance per recipe and servers."""
+        recipe, servers = entry.recipes[capability], entry.settings.servers
+        key = digest({"recipe": recipe, "servers": servers.model_dump(mode="json")})
         with self._lock:
             if key not in self._backends:
                 choice = getattr(entry.settings, capability)
-                self._backends[key] = backend_class(capability, choice.backend)(choice.options)
+                cls = backend_class(capability, choice.backend)
+                self._backends[key] = cls(choice.options, servers=servers)
             return self._backends[key]
 
     @property
@@ -142,12 +230,25 @@ class Project:
         return [entry for entry in self.stories if entry.error is not None]
 
 
-def _read_seeds(path: Path) -> dict[str, dict[str, int]]:
+def _use_ffmpeg(choice: str) -> None:
+    """Select the ffmpeg binary every media operation runs (``video.ffmpeg``)."""
+    from ..media import ffmpeg
+
+    use = getattr(ffmpeg, "use_ffmpeg", None)  # being added beside ffmpeg_exe
+    if use is None:
+        return
+    try:
+        use(choice)
+    except StorybuildError as exc:
+        raise ConfigError(f"{PROJECT_FILE}: video.ffmpeg: {exc}", file=PROJECT_FILE) from exc
+
+
+def _read_seeds(path: Path, shown: str) -> dict[str, dict[str, int]]:
     data = read_toml(path)
     seeds: dict[str, dict[str, int]] = {}
     for stage, items in data.items():
         if not isinstance(items, dict) or not all(isinstance(v, int) for v in items.values()):
-            raise ConfigError(f"{path}: [{stage}] must map item names to whole numbers")
+            raise ConfigError(f"{shown}: [{stage}] must map item names to whole numbers", file=shown)
         seeds[stage] = dict(items)
     return seeds
 
@@ -156,8 +257,8 @@ _projects: dict[Path, Project] = {}
 
 
 def load_project(root: str | Path = ".") -> Project:
-    """The project at ``root``, loaded once per process."""
+    """The project at ``root``, loaded once per process (under doit, "." is the dodo file's folder)."""
     key = Path(root).resolve()
     if key not in _projects:
-        _projects[key] = Project(Path(root))
+        _projects[key] = Project(key)
     return _projects[key]

@@ -31,7 +31,9 @@ def video_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
 
     yield Artifact(
         stage="video", item=entry.slug, targets={"video.mp4": layout.video},
-        recipe={"fps": video.fps, "transition": video.transition, "fade": video.crossfade,
+        # A cut joins without fades, so the fade's length cannot change it.
+        recipe={"fps": video.fps, "transition": video.transition,
+                "fade": video.crossfade if video.transition == "crossfade" else None,
                 "encoder": encoder, "join": 2},
         build=build, runtime=project.runtime, inputs=clips, title=f"picture of {entry.story.title}",
     )
@@ -64,8 +66,8 @@ def final_mp4_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
 
     yield Artifact(
         stage="final_mp4", item=entry.slug, targets={"final.mp4": layout.final_mp4},
-        recipe={"title": story.title, "metadata": metadata, "burn": video.burn_subtitles,
-                "size": [width, height], "fps": video.fps, "mux": 1},
+        # Size and frame rate are only verified here: they come with video.mp4, an input.
+        recipe={"title": story.title, "metadata": metadata, "burn": video.burn_subtitles, "mux": 1},
         plan=plan, build=build, runtime=project.runtime,
         inputs=[layout.video, layout.final_m4a, layout.srt], deps=[layout.timeline],
         after=[f"thumbnail:{entry.slug}"]
