@@ -1,0 +1,1 @@
+"""Publishing finished stories: YouTube uploads that never happen twice, and vertical Shorts."""
