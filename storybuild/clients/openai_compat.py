@@ -135,20 +135,19 @@ class ChatClient:
 
     # -- the wire -------------------------------------------------------------------------------
 
-    def models(self) -> list[str]:
-        """The ids ``GET /models`` lists: the models this server can answer with now."""
-        return self._retrying(self._models, self.retries)
+    def models(self, wanted: str = "") -> list[str]:
+        """The ids ``GET /models`` lists: the models this server can answer with now.
 
-    def _models(self) -> list[str]:
+        ``wanted`` is the model the caller means to use, named in errors.
+        """
+        return self._retrying(lambda: self._models(wanted), self.retries)
+
+    def _models(self, wanted: str) -> list[str]:
         url = f"{self.base_url}/models"
         try:
             response = self.http.get(url, timeout=min(10.0, self.timeout))
         except httpx.TransportError as exc:
-            raise BackendUnavailable(
-                f"no language-model server answers at {self.base_url} ({type(exc).__name__}); start it "
-                "(`lms server start`) or point LM_STUDIO_BASE_URL / [servers] llm_url at it",
-                service=self.base_url,
-            ) from exc
+            raise self._down(wanted, exc) from exc
         if response.status_code >= 400:
             raise BackendUnavailable(
                 f"{url} answered {response.status_code}: {_error_detail(response)}", service=self.base_url
@@ -211,15 +210,20 @@ class ChatClient:
                 service=self.base_url,
             ) from exc
         except httpx.ConnectError as exc:
-            raise BackendUnavailable(
-                f"no language-model server answers at {self.base_url} (model {model}); start it "
-                f"(`lms server start`, then `lms load {model}`) or set LM_STUDIO_BASE_URL / [servers] llm_url",
-                service=self.base_url,
-            ) from exc
+            raise self._down(model, exc) from exc
         except httpx.TransportError as exc:
             raise TransientError(
                 f"the connection to {self.base_url} (model {model}) failed: {exc}", service=self.base_url
             ) from exc
+
+    def _down(self, model: str, exc: Exception) -> BackendUnavailable:
+        wanted = f" (model {model})" if model else ""
+        then = f", then `lms load {model}`" if model else ""
+        return BackendUnavailable(
+            f"no language-model server answers at {self.base_url}{wanted}: {type(exc).__name__}; start it "
+            f"(`lms server start`{then}) or point LM_STUDIO_BASE_URL / [servers] llm_url at it",
+            service=self.base_url,
+        )
 
     def _check_status(self, response: httpx.Response, model: str) -> None:
         if response.status_code < 400:

@@ -149,30 +149,43 @@ def _handler_class(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
             request = Request("POST", self.path, dict(self.headers), body)
             reply = server._next_reply(request)
             model = body.get("model", "")
+            # In flight from the request's arrival until its answer is complete but for the last
+            # bytes: a client may send its next request as soon as it has read them, before this
+            # thread runs again, and that is not two requests at once.
             server._enter()
+            left = False
+
+            def leave() -> None:
+                nonlocal left
+                if not left:
+                    left = True
+                    server._leave()
+
             try:
                 time.sleep(reply.delay)
+                if body.get("stream") and reply.status < 400 and reply.raw is None and model in server.models:
+                    self._stream(model, reply, leave)
+                    return
+                leave()
                 if model not in server.models:
                     self._send_json(404, {"error": {"message": f"model '{model}' not found", "type": "invalid_request_error"}})
                 elif reply.status >= 400:
                     self._send_json(reply.status, {"error": reply.error or "server error"})
                 elif reply.raw is not None:
                     self._send_json(200, reply.raw)
-                elif body.get("stream"):
-                    self._stream(model, reply)
                 else:
                     self._send_json(200, _completion(model, reply))
             except (BrokenPipeError, ConnectionResetError):
                 pass
             finally:
-                server._leave()
+                leave()
 
         def _chunk(self, event: Any) -> None:
             data = f"data: {event if isinstance(event, str) else json.dumps(event)}\n\n".encode()
             self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
 
-        def _stream(self, model: str, reply: Reply) -> None:
+        def _stream(self, model: str, reply: Reply, leave: Callable[[], None]) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
@@ -185,6 +198,7 @@ def _handler_class(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._chunk({**base, "choices": [{"index": 0, "delta": {key: text}, "finish_reason": None}]})
                 time.sleep(server.chunk_delay)
             self._chunk({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]})
+            leave()
             self._chunk("[DONE]")
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
