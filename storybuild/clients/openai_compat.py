@@ -28,13 +28,7 @@ from ..errors import BackendError, BackendUnavailable, TransientError
 from ..stopping import Stopped, stop_requested
 
 __all__ = [
-    "AnswerTimeout",
-    "ChatClient",
-    "ChatReply",
-    "ServerFailed",
-    "ServerRefused",
-    "extract_json",
-    "strip_reasoning",
+    "AnswerTimeout", "ChatClient", "ChatReply", "ServerFailed", "ServerRefused", "extract_json", "strip_reasoning",
 ]
 
 Answer = TypeVar("Answer", bound=BaseModel)

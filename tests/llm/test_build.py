@@ -62,6 +62,7 @@ def test_answers_are_asked_once_and_kept_until_their_question_changes(project, s
     project.doit("-n", "3", *tasks)
     assert asked(server) == {"cast": 1, "scene_prompt": 3, "infer_cues": 1, "metadata": 1}
     assert server.max_in_flight == 1  # a local server answers one at a time, whatever doit -n says
+    assert all(r.body["stream"] for r in server.chats)  # build tasks stream, for the live token count
     cast = json.loads((project.build / "tiny" / "cast.json").read_text())
     assert {m["name"]: m["voice_description"] for m in cast["characters"] if m["name"] != "narrator"} == {
         "ada": "bright", "bo": "bright"

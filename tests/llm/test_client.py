@@ -204,3 +204,21 @@ def test_injected_transport():
 
     chat = ChatClient("http://example.invalid/v1", http=httpx.Client(transport=httpx.MockTransport(handler)))
     assert chat.models() == ["m1", "m2"]
+
+
+def test_stop_request_ends_a_streamed_answer_between_tokens(llm_server, tmp_path):
+    from storybuild.stopping import Stopped, stop_requested
+
+    llm_server.chunk_delay = 0.05
+    llm_server.script = [Reply('{"name": "' + "very long answer " * 40 + '", "indoor": true}')]
+    context = JobContext(stage="metadata", item="x", key="k", state_dir=tmp_path)
+    timer = threading.Timer(0.3, stop_requested.set)
+    timer.start()
+    started = time.monotonic()
+    try:
+        with job_context(context), pytest.raises(Stopped):
+            ask(llm_server)
+    finally:
+        timer.cancel()
+        stop_requested.clear()  # process-wide: later tests must not see this test's stop
+    assert time.monotonic() - started < 2.0  # the whole answer would take about 9 s
