@@ -121,3 +121,15 @@ def test_server_down_fails_the_story_naming_url_model_and_remedy(project):
     assert (project.build / "offline" / "cast.json").is_file()
     assert len(list((project.build / "offline" / "prompts").glob("*.json"))) == 3
     assert not (project.build / "tiny" / "cast.json").exists()
+
+
+def test_storybuild_check_names_a_model_that_is_not_loaded(project, server):
+    project.add_story("tiny")
+    configure(project, server.url, "qwen/qwen3-32b")
+    result = project.storybuild("check")
+    assert result.returncode != 0
+    assert (
+        f"model qwen/qwen3-32b is not loaded on {server.url}; loaded: {MODEL}, {OTHER}; run `lms load qwen/qwen3-32b`"
+        in result.stdout + result.stderr
+    )
+    assert server.chats == []
