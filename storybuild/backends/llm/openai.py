@@ -144,7 +144,7 @@ class OpenAILLM(LLMBackend):
     """Answers story questions with a model on an OpenAI-compatible chat server."""
 
     name = "openai"
-    version = "1"
+    version = "1"  # bump when an answer schema or how answers are read changes: every answer is asked again
     Options = OpenAIOptions
 
     def __init__(self, options: Any = None, *, servers: ServerSettings | None = None) -> None:
