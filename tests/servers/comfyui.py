@@ -80,8 +80,9 @@ class _Interrupted(Exception):
 class ComfyUIServer:
     """The server, running its own event loop in a thread. Read its records from the test thread."""
 
-    def __init__(self, root: Path, **config: Any) -> None:
+    def __init__(self, root: Path, port: int = 0, **config: Any) -> None:
         self.root = Path(root)
+        self.port = port
         self.config = Config()
         self.configure(**config)
         self.submissions: Counter[str] = Counter()
@@ -93,7 +94,6 @@ class ComfyUIServer:
         self.executions: list[tuple[str, float, float]] = []  # prompt_id, start, end (monotonic)
         self.sent: list[tuple[str, dict, str | None]] = []     # every message: type, data, client id
         self.restarts = 0
-        self.port = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="loopback-comfyui")
         self._runner: web.AppRunner | None = None
@@ -156,7 +156,7 @@ class ComfyUIServer:
             web.post("/interrupt", self._interrupt), web.post("/free", self._free),
             web.get("/system_stats", self._system_stats), web.get("/object_info", self._object_info),
             web.get("/object_info/{node_class}", self._object_info), web.post("/upload/image", self._upload),
-            web.get("/view", self._view),
+            web.get("/view", self._view), web.get("/loopback/executions", self._executions),
         ])
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -235,31 +235,27 @@ class ComfyUIServer:
     async def _execute(self, job: Job) -> None:
         pid, cid, prompt = job.prompt_id, job.client_id, job.prompt
         await self._send("status", self._status(), None)
-        await self._send("execution_start", {"prompt_id": pid, "timestamp": _now_ms()}, cid)
         key = json.dumps(prompt, sort_keys=True)
         cached = self.cache.get(key)
         order = _execution_order(prompt)
-        await self._send("execution_cached", {"nodes": order if cached else [], "prompt_id": pid,
-                                              "timestamp": _now_ms()}, cid)
-        messages: list[list] = []
-        results: dict[str, dict] = {}
+        messages = [["execution_start", {"prompt_id": pid, "timestamp": _now_ms()}],
+                    ["execution_cached", {"nodes": order if cached else [], "prompt_id": pid, "timestamp": _now_ms()}]]
+        for event, data in messages:
+            await self._send(event, data, cid)
         faults = self._take_faults() if cached is None else {}
         try:
-            if cached is not None:
-                results = cached
-            else:
-                results = await self._run_nodes(job, order, faults, messages)
+            results = cached if cached is not None else await self._run_nodes(job, order, faults)
         except _Interrupted:
             node = self._node
             data = {"prompt_id": pid, "node_id": node, "node_type": prompt.get(node, {}).get("class_type"),
-                    "executed": [], "timestamp": _now_ms()}
-            await self._finish(job, {}, "error", [*messages, ["execution_interrupted", data]], "execution_interrupted", data)
+                    "executed": order[:order.index(node)] if node in order else [], "timestamp": _now_ms()}
+            await self._finish(job, {}, "error", messages, "execution_interrupted", data)
             return
         except _Failed as failed:
-            await self._finish(job, {}, "error", [*messages, ["execution_error", failed.data]], "execution_error", failed.data)
+            await self._finish(job, {}, "error", messages, "execution_error", failed.data)
             return
-        for node, output in results.items():
-            if cached is not None:
+        if cached is not None:  # cached output nodes repeat their outputs, same files
+            for node, output in results.items():
                 await self._send("executed", {"node": node, "display_node": node, "output": output, "prompt_id": pid}, cid)
         self.cache[key] = results
         await self._finish(job, results, "success", messages, "execution_success", {"prompt_id": pid, "timestamp": _now_ms()})
@@ -283,7 +279,7 @@ class ComfyUIServer:
                 setattr(self.config, name, count - 1)
         return taken
 
-    async def _run_nodes(self, job: Job, order: list[str], faults: dict, messages: list) -> dict:
+    async def _run_nodes(self, job: Job, order: list[str], faults: dict) -> dict:
         pid, cid, prompt = job.prompt_id, job.client_id, job.prompt
         timed = [n for n in order if prompt[n]["class_type"] in _SAMPLERS] or [n for n in order if n in job.outputs][:1]
         results = {}
@@ -300,7 +296,13 @@ class ComfyUIServer:
                                "traceback": ["Traceback (most recent call last):\n"], "current_inputs": {}, "current_outputs": {},
                                "timestamp": _now_ms()})
             if node in job.outputs:
-                output = await asyncio.to_thread(self._make, prompt, node, faults)
+                try:
+                    output = await asyncio.to_thread(self._make, prompt, node, faults)
+                except Exception as exc:  # a node that raises fails its job, as in ComfyUI
+                    raise _Failed({"prompt_id": pid, "node_id": node, "node_type": class_type,
+                                   "executed": order[:order.index(node)], "exception_message": str(exc),
+                                   "exception_type": type(exc).__name__, "traceback": [], "current_inputs": {},
+                                   "current_outputs": {}, "timestamp": _now_ms()}) from exc
                 results[node] = output
                 await self._send("executed", {"node": node, "display_node": node, "output": output, "prompt_id": pid}, cid)
         return results
@@ -472,6 +474,10 @@ class ComfyUIServer:
         path.write_bytes(content)
         return web.json_response({"name": path.name, "subfolder": subfolder, "type": kind})
 
+    async def _executions(self, request: web.Request) -> web.Response:
+        """Not ComfyUI's: when each job ran (monotonic clock), for a bench in another process."""
+        return web.json_response(self.executions)
+
     async def _view(self, request: web.Request) -> web.StreamResponse:
         filename = request.query.get("filename")
         if not filename:
@@ -535,3 +541,22 @@ def running_comfyui(root: Path | None = None, **config: Any) -> Iterator[ComfyUI
         server.stop()
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
+
+
+def main() -> None:
+    """Serve until stdin closes; prints the URL. Run from tests/: ``python -m servers.comfyui --job-time 0.05``."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--job-time", type=float, default=0.0)
+    parser.add_argument("--steps", type=int, default=0)
+    args = parser.parse_args()
+    with running_comfyui(port=args.port, job_time=args.job_time, steps=args.steps) as server:
+        print(server.url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

@@ -96,7 +96,7 @@ def write_image(path: Path, shape: Shape, *, black: bool) -> None:
     if black:
         pixels = np.zeros((shape.height, shape.width, 3), np.uint8)
     else:
-        pixels = np.random.default_rng(shape.seed).integers(0, 256, (shape.height, shape.width, 3), np.uint8)
+        pixels = np.random.default_rng(shape.seed % 2**32).integers(0, 256, (shape.height, shape.width, 3), np.uint8)
     Image.fromarray(pixels).save(path)
 
 
