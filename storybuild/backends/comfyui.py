@@ -163,10 +163,18 @@ class ComfyUIBackend(Backend):
         return FIELDS
 
     def ensure_ready(self) -> None:
-        """Run the preflight once per backend instance, before its first job; fail every job if it fails."""
+        """Run the preflight once per backend instance, before its first job; fail every job if it fails.
+
+        A passing preflight also says which request fields a workflow's map leaves out.
+        """
         with self._ready_lock:
             if self._problems is None:
                 self._problems = self.check()
+                if not self._problems:
+                    from ..progress import warn
+
+                    for note in self.notes():
+                        warn(f"ComfyUI {self.capability}: {note}")
         if self._problems:
             raise BackendUnavailable(
                 f"ComfyUI preflight for {self.capability} failed:\n  " + "\n  ".join(self._problems),
@@ -268,7 +276,8 @@ class ComfyUIBackend(Backend):
                 if not files:
                     raise BackendError(f"node {workflow.output} returned no file")
                 ref = files[0]
-                dest = out.with_name(f".{out.stem}.{prompt_id[:12]}.download{Path(ref['filename']).suffix}")
+                # A temp name the orphan sweep recognises, should this process be killed mid-download.
+                dest = temp_path(out.with_suffix(Path(ref["filename"]).suffix))
                 client.download(ref, dest)
                 return dest
             except TransientError as exc:

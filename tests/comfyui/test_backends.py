@@ -224,3 +224,9 @@ def test_a_long_clip_is_made_in_segments_and_a_crash_redoes_only_the_failed_one(
     info = probe(out)
     assert (info.video.width, info.video.height, info.video.fps) == (128, 72, 24)
     assert not (tmp_path / "state" / "segments" / "clip-harbor").exists()
+
+
+def test_the_preflight_notes_which_request_fields_a_map_ignores() -> None:
+    framepack = ComfyUIAnimate({"workflow": "workflows/framepack_i2v.json"})
+    assert framepack.notes() == ["workflows/framepack_i2v.json: the map ignores negative, fps"]
+    assert ComfyUIAnimate({}).notes() == [] and ComfyUIImage({}).notes() == []

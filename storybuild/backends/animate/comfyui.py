@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import Field
 
 from ...errors import BackendError
+from ...store.atomic import temp_path
 from ..comfyui import ComfyUIBackend, ComfyUIOptions
 from ..context import current_job
 from .interface import AnimateBackend, ClipRequest
@@ -47,8 +48,9 @@ class ComfyUIAnimate(ComfyUIBackend, AnimateBackend):
         return {"animate": options.workflow or "workflows/ltxv_i2v.json"}
 
     def fields(self, role: str) -> tuple[str, ...]:
-        """What a clip request carries."""
-        return ("prompt", "negative", "image", "seed", "width", "height", "frames", "fps", "duration", "steps")
+        """What a clip request carries; its length as a frame count, or in seconds if the map has no frames."""
+        length = "frames" if self.workflow(role).has("frames") else "duration"
+        return ("prompt", "negative", "image", "seed", "width", "height", length, "fps", "steps")
 
     @property
     def limit(self) -> int:
@@ -75,7 +77,7 @@ class ComfyUIAnimate(ComfyUIBackend, AnimateBackend):
         folder.mkdir(parents=True, exist_ok=True)
         lengths = segment_lengths(request.frames, self.limit - 1)
         parts, image, start = [], Path(request.image), 0
-        still = out.with_name(f".{out.stem}.seam.png")
+        still = temp_path(out.with_suffix(".png"))
         try:
             for index, length in enumerate(lengths):
                 part = folder / f"{index:03d}.mp4"

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from ...store.atomic import temp_path
 from ..comfyui import ComfyUIBackend, ComfyUIOptions
 from .interface import ImageBackend, ImageRequest
 
@@ -66,7 +67,7 @@ class ComfyUIImage(ComfyUIBackend, ImageBackend):
         }
         portraits = [Path(c.portrait) for c in request.characters if c.portrait and Path(c.portrait).is_file()]
         uploads: dict[str, Path] = {}
-        reference = out.with_name(f".{out.stem}.reference.png")
+        reference = temp_path(out.with_suffix(".png"))
         try:
             if role == "scene" and portraits and workflow.has("image"):
                 stitch_side_by_side(portraits, reference)
