@@ -230,3 +230,14 @@ def test_the_preflight_notes_which_request_fields_a_map_ignores() -> None:
     framepack = ComfyUIAnimate({"workflow": "workflows/framepack_i2v.json"})
     assert framepack.notes() == ["workflows/framepack_i2v.json: the map ignores negative, fps"]
     assert ComfyUIAnimate({}).notes() == [] and ComfyUIImage({}).notes() == []
+
+
+def test_a_job_past_its_timeout_is_interrupted_and_fails_naming_workflow_and_server(comfy: ComfyUIServer, tmp_path: Path) -> None:
+    comfy.configure(job_time=1.5)
+    servers = ServerSettings(comfyui_url=comfy.url, comfyui_timeouts={"sfx": 0.3})
+    mark = len(comfy.prompts)
+    with pytest.raises(BackendError, match="timed out") as caught, job_context(context(tmp_path, "cue-slow")):
+        ComfyUISFX({}, servers=servers).generate(SoundRequest(text="thunder", duration=2.0), tmp_path / "cue.wav")
+    assert "stable_audio_sfx.json" in str(caught.value) and comfy.url in str(caught.value)
+    assert comfy.prompts[mark]["prompt_id"] in comfy.interrupts
+    assert not (tmp_path / "cue.wav").exists()
