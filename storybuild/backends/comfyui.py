@@ -11,6 +11,7 @@ finds its job again on restart, and no GPU minute is spent twice.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import uuid
@@ -118,11 +119,12 @@ class ComfyUIBackend(Backend):
     @property
     def urls(self) -> list[str]:
         """The ComfyUI servers to use, from the connection settings (never from the recipe)."""
-        if self.servers is None:
+        servers = self.servers
+        if servers is None:  # a backend made outside a build (a script, the REPL): the defaults
             from ..config import ServerSettings
 
-            self.servers = ServerSettings()
-        url = self.servers.comfyui_url
+            servers = ServerSettings()
+        url = servers.comfyui_url
         return [u.rstrip("/") for u in ([url] if isinstance(url, str) else url)]
 
     @property
@@ -198,7 +200,7 @@ class ComfyUIBackend(Backend):
             values["width"] = max(multiple, round(width * size_factor / multiple) * multiple)
             values["height"] = max(multiple, round(height * size_factor / multiple) * multiple)
         if frames is not None:
-            wanted = max(1, -(-int(frames * frames_factor) // 1))
+            wanted = max(1, math.ceil(frames * frames_factor))
             step = int(workflow.setting("frames_multiple", 1))
             values["frames"] = wanted if step <= 1 else -(-(wanted - 1) // step) * step + 1
         return values
