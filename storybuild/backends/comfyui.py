@@ -240,8 +240,10 @@ class ComfyUIBackend(Backend):
                 finally:
                     downloaded.unlink(missing_ok=True)
                     staged.unlink(missing_ok=True)
-        except BackendError:
-            self._forget(names)  # a failed job must run again next time, not be re-attached to
+        except TransientError:
+            raise  # the server may still be working on it: the next build re-attaches
+        except Exception:
+            self._forget(names)  # a failed job (or an output that would not conform) runs again next time
             raise
         self._forget(names)
         raise BadTake(
