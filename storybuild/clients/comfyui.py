@@ -10,6 +10,7 @@ POST reply are already routed (see ``comfyui_ws``). One client is safe to share 
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
@@ -42,6 +43,8 @@ _POLL_FIRST, _POLL_MAX, _CHECK_LIVE = 0.05, 1.0, 10.0
 _STOP_POLL = 0.1
 # A waiter gives up when the server has not answered for this long (a restart takes seconds).
 _UNREACHABLE_GRACE = 30.0
+# Messages that say a job has left the queue and is running.
+_STARTED = frozenset({"execution_start", "execution_cached", "executing", "progress"})
 _START_HINT = "start ComfyUI (python main.py --listen) or set servers.comfyui_url / COMFYUI_BASE_URL"
 
 
@@ -157,12 +160,10 @@ class ComfyUIClient:
 
     def find(self, prompt_id: str) -> Literal["done", "running", "pending", "unknown"]:
         """Where the server has ``prompt_id``: finished (in history), running, waiting, or nowhere."""
-        if self._history(prompt_id) is not None:
-            return "done"
-        state = self._queue_state(prompt_id)
-        if state is None and self._history(prompt_id) is not None:  # it finished between the two looks
-            return "done"
-        return state or "unknown"
+        try:
+            return self._check(prompt_id)[0]
+        except _Lost:
+            return "unknown"
 
     def run(self, prompt: dict, prompt_id: str, *, timeout: float,
             on_progress: Callable[[str], None] | None = None) -> dict:
@@ -212,7 +213,8 @@ class ComfyUIClient:
             own = prompt_id in self._active
             classes = self._classes.get(prompt_id, {})
         progress = Progress(self.host, classes, on_progress)
-        deadline = time.monotonic() + timeout
+        # The timeout is for running: a job queued behind others' long jobs is not late.
+        deadline = math.inf
         poll = _POLL_FIRST
         check_at = time.monotonic() + (_CHECK_LIVE if own and self._events.connect() else 0.0)
         unreachable_since: float | None = None
@@ -225,15 +227,17 @@ class ComfyUIClient:
                     self._time_out(prompt_id, timeout)
                 if now >= check_at:
                     try:
-                        entry = self._check(prompt_id)
+                        state, entry = self._check(prompt_id)
                         unreachable_since = None
                     except TransientError:
                         unreachable_since = unreachable_since or now
                         if now - unreachable_since > _UNREACHABLE_GRACE:
                             raise
-                        entry = None
+                        state, entry = "unreachable", None
                     if entry is not None:
                         return self._outputs(prompt_id, entry)
+                    if state == "running" and deadline == math.inf:
+                        deadline = now + timeout
                     if own and self._events.connect():
                         check_at, poll = now + _CHECK_LIVE, _POLL_FIRST
                     else:
@@ -242,6 +246,8 @@ class ComfyUIClient:
                     kind, data = box.get(timeout=max(0.0, min(_STOP_POLL, deadline - now, check_at - now)))
                 except queue.Empty:
                     continue
+                if kind in _STARTED and deadline == math.inf:
+                    deadline = time.monotonic() + timeout
                 if kind == DROPPED[0]:
                     check_at = time.monotonic()
                 elif kind == "executing" and data.get("node") is None:
@@ -260,11 +266,18 @@ class ComfyUIClient:
                 self._active.discard(prompt_id)
                 self._classes.pop(prompt_id, None)
 
-    def _check(self, prompt_id: str) -> dict | None:
-        """The history entry if the job is finished; None if it is queued; _Lost if unknown."""
-        if self.find(prompt_id) == "unknown":
+    def _check(self, prompt_id: str) -> tuple[str, dict | None]:
+        """("done", history entry), ("running" | "pending", None); _Lost if the server has no trace of it."""
+        entry = self._history(prompt_id)
+        if entry is not None:
+            return "done", entry
+        state = self._queue_state(prompt_id)
+        if state is not None:
+            return state, None
+        entry = self._history(prompt_id)  # it may have finished between the two looks
+        if entry is None:
             raise _Lost(prompt_id)
-        return self._history(prompt_id)
+        return "done", entry
 
     def _outputs(self, prompt_id: str, entry: dict) -> dict:
         status = entry.get("status") or {}

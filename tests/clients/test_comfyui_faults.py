@@ -192,3 +192,16 @@ def test_one_client_serves_concurrent_waiters(comfyui, client):
     assert {seed: output_files(out)[0]["filename"] for seed, out in results.items()} == {
         seed: f"p{seed}_00001_.png" for seed in range(6)}
     assert set(comfyui.submissions.values()) == {1} and len(comfyui.submissions) == 6
+
+
+def test_the_timeout_counts_running_not_waiting_in_the_queue(comfyui, client):
+    client.run(image_prompt(seed=7), "warm", timeout=5)  # identical prompts now run from cache, at once
+    other = ComfyUIClient(comfyui.url)
+    comfyui.configure(job_time=0.8)
+    other.submit(image_prompt(seed=8), "someone-elses-long-job")
+    started = time.monotonic()
+    outputs = client.run(image_prompt(seed=7), "behind-it", timeout=0.3)
+    assert time.monotonic() - started > 0.6  # it waited in the queue longer than its timeout
+    assert output_files(outputs)[0]["filename"] == "picture_00001_.png"
+    assert comfyui.interrupts == []
+    other.close()

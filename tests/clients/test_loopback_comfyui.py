@@ -74,8 +74,8 @@ def test_queue_interrupt_and_delete(comfyui):
     assert httpx.post(f"{comfyui.url}/queue", json={"delete": ["q2", "q0"]}).status_code == 200  # pending only
     httpx.post(f"{comfyui.url}/interrupt", json={"prompt_id": "q1"})  # not running: no effect
     assert comfyui.running.prompt_id == "q0" and not comfyui.running.interrupted
+    comfyui.configure(job_time=0)  # for q1; q0 keeps the 30 s it started with
     httpx.post(f"{comfyui.url}/interrupt", json={"prompt_id": "q0"})
-    comfyui.configure(job_time=0)
     wait_for(comfyui, "q1")
     assert comfyui.history["q0"]["status"]["status_str"] == "error"
     assert comfyui.history["q1"]["status"]["status_str"] == "success" and "q2" not in comfyui.history
