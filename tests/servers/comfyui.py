@@ -3,7 +3,8 @@
 It follows /work/shared/protocols/comfyui.md (a real ComfyUI 0.3.64): message order, per-client
 routing, the POST-reply race, node caching, history that is ``{}`` until stored and gone after a
 restart, /queue, /interrupt, uploads that rename, /view's 400/403/404, /object_info and the 400
-shapes. Output nodes write real png/mp4/audio files sized from the graph (``comfyui_outputs``).
+shapes. This module is the HTTP and WebSocket surface and the queue; ``comfyui_jobs`` runs a job,
+``comfyui_outputs`` writes its real png/mp4/audio files, ``comfyui_nodes`` validates the graph.
 Faults are set per test with ``configure`` and counted down per job. Everything the server
 received is kept (``submissions``, ``prompts``, ``interrupts``, ``deleted``, ``executions``,
 ``sent``) and survives ``restart()``, which, like a real one, loses history, queue and cache.
@@ -30,11 +31,10 @@ from typing import Any
 
 from aiohttp import web
 
-from servers import comfyui_outputs as outputs
+from servers.comfyui_jobs import Job, JobRunner
 from servers.comfyui_nodes import DEFAULT_NODES, validate
 
 OOM = "Allocation on device 0 would exceed allowed memory. (out of memory)"
-_SAMPLERS = ("KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced")
 
 
 @dataclass
@@ -58,25 +58,6 @@ class Config:
     http_errors: int = 0             # the next N HTTP requests (not /ws) answer 503
 
 
-@dataclass
-class Job:
-    number: int
-    prompt_id: str
-    prompt: dict
-    client_id: str | None
-    extra: dict
-    outputs: list[str]
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    interrupted: bool = False
-
-    def row(self) -> list:
-        return [self.number, self.prompt_id, self.prompt, self.extra, self.outputs]
-
-
-class _Interrupted(Exception):
-    pass
-
-
 class ComfyUIServer:
     """The server, running its own event loop in a thread. Read its records from the test thread."""
 
@@ -94,6 +75,7 @@ class ComfyUIServer:
         self.executions: list[tuple[str, float, float]] = []  # prompt_id, start, end (monotonic)
         self.sent: list[tuple[str, dict, str | None]] = []     # every message: type, data, client id
         self.restarts = 0
+        self.runner = JobRunner(self)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="loopback-comfyui")
         self._runner: web.AppRunner | None = None
@@ -120,7 +102,7 @@ class ComfyUIServer:
 
     def restart(self, down: float | None = None) -> None:
         """Stop and start again on the same port: running job, queue, history and cache are lost."""
-        self._call(self._restart(self.config.restart_down if down is None else down))
+        self._call(self.restart_in_loop(self.config.restart_down if down is None else down))
 
     def stop(self) -> None:
         self._call(self._close())
@@ -143,7 +125,6 @@ class ComfyUIServer:
         self.cache: dict[str, dict] = {}
         self.sockets: dict[str, set[web.WebSocketResponse]] = {}
         self.number = 0
-        self._node: str | None = None
         self._worker: asyncio.Task | None = None
         self._wakeup: asyncio.Event | None = None
 
@@ -178,7 +159,8 @@ class ComfyUIServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def _restart(self, down: float) -> None:
+    async def restart_in_loop(self, down: float) -> None:
+        """``restart`` from inside the server's event loop (a job that restarts it midway)."""
         self.restarts += 1
         await self._close()
         self._reset()
@@ -187,7 +169,8 @@ class ComfyUIServer:
 
     # -- messages -----------------------------------------------------------------------------
 
-    async def _send(self, kind: str, data: dict, client_id: str | None) -> None:
+    async def send(self, kind: str, data: dict, client_id: str | None) -> None:
+        """Send a message to one client's sockets, or to all when ``client_id`` is None."""
         self.sent.append((kind, data, client_id))
         text = json.dumps({"type": kind, "data": data})
         targets = self.sockets.get(client_id, set()) if client_id else set().union(*self.sockets.values())
@@ -195,7 +178,8 @@ class ComfyUIServer:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await ws.send_str(text)
 
-    def _status(self) -> dict:
+    def status(self) -> dict:
+        """The status message's data: how many jobs are queued or running."""
         return {"status": {"exec_info": {"queue_remaining": len(self.pending) + (self.running is not None)}}}
 
     async def _ws(self, request: web.Request) -> web.StreamResponse:
@@ -206,9 +190,9 @@ class ComfyUIServer:
         sid = request.query.get("clientId") or uuid.uuid4().hex
         self.sockets.setdefault(sid, set()).add(ws)
         try:
-            await ws.send_str(json.dumps({"type": "status", "data": {**self._status(), "sid": sid}}))
-            if self.running is not None and self.running.client_id == sid and self._node is not None:
-                await ws.send_str(json.dumps({"type": "executing", "data": {"node": self._node}}))
+            await ws.send_str(json.dumps({"type": "status", "data": {**self.status(), "sid": sid}}))
+            if self.running is not None and self.running.client_id == sid and self.runner.node is not None:
+                await ws.send_str(json.dumps({"type": "executing", "data": {"node": self.runner.node}}))
             async for _ in ws:
                 pass
         finally:
@@ -223,148 +207,14 @@ class ComfyUIServer:
                 self._wakeup.clear()
                 await self._wakeup.wait()
             job = self.running = self.pending.pop(0)
-            self._node = None
+            self.runner.node = None
             start = time.monotonic()
             try:
-                await self._execute(job)
+                await self.runner.execute(job)
             finally:
                 self.running = None
                 job.done.set()
             self.executions.append((job.prompt_id, start, time.monotonic()))
-
-    async def _execute(self, job: Job) -> None:
-        pid, cid, prompt = job.prompt_id, job.client_id, job.prompt
-        await self._send("status", self._status(), None)
-        key = json.dumps(prompt, sort_keys=True)
-        cached = self.cache.get(key)
-        order = _execution_order(prompt)
-        messages = [["execution_start", {"prompt_id": pid, "timestamp": _now_ms()}],
-                    ["execution_cached", {"nodes": order if cached else [], "prompt_id": pid, "timestamp": _now_ms()}]]
-        for event, data in messages:
-            await self._send(event, data, cid)
-        faults = self._take_faults() if cached is None else {}
-        try:
-            results = cached if cached is not None else await self._run_nodes(job, order, faults)
-        except _Interrupted:
-            node = self._node
-            data = {"prompt_id": pid, "node_id": node, "node_type": prompt.get(node, {}).get("class_type"),
-                    "executed": order[:order.index(node)] if node in order else [], "timestamp": _now_ms()}
-            await self._finish(job, {}, "error", messages, "execution_interrupted", data)
-            return
-        except _Failed as failed:
-            await self._finish(job, {}, "error", messages, "execution_error", failed.data)
-            return
-        if cached is not None:  # cached output nodes repeat their outputs, same files
-            for node, output in results.items():
-                await self._send("executed", {"node": node, "display_node": node, "output": output, "prompt_id": pid}, cid)
-        self.cache[key] = results
-        await self._finish(job, results, "success", messages, "execution_success", {"prompt_id": pid, "timestamp": _now_ms()})
-
-    async def _finish(self, job: Job, results: dict, status: str, messages: list, event: str, data: dict) -> None:
-        await self._send(event, data, job.client_id)
-        self.history[job.prompt_id] = {
-            "prompt": job.row(), "outputs": results,
-            "status": {"status_str": status, "completed": status == "success", "messages": [*messages, [event, data]]},
-            "meta": {node: {"node_id": node, "display_node": node} for node in results},
-        }
-        await self._send("status", self._status(), None)
-        await self._send("executing", {"node": None, "prompt_id": job.prompt_id}, job.client_id)
-
-    def _take_faults(self) -> dict[str, bool]:
-        taken = {}
-        for name in ("drop_socket_jobs", "restart_jobs", "error_jobs", "wrong_size_jobs", "black_jobs"):
-            count = getattr(self.config, name)
-            taken[name] = count > 0
-            if count > 0:
-                setattr(self.config, name, count - 1)
-        return taken
-
-    async def _run_nodes(self, job: Job, order: list[str], faults: dict) -> dict:
-        pid, cid, prompt = job.prompt_id, job.client_id, job.prompt
-        timed = [n for n in order if prompt[n]["class_type"] in _SAMPLERS] or [n for n in order if n in job.outputs][:1]
-        results = {}
-        for node in order:
-            self._node = node
-            class_type = prompt[node]["class_type"]
-            await self._send("progress_state", {"prompt_id": pid, "nodes": {node: {"state": "running"}}}, cid)
-            await self._send("executing", {"node": node, "display_node": node, "prompt_id": pid}, cid)
-            if node in timed:
-                await self._spend(job, node, self.config.job_time / len(timed), faults)
-            if faults.get("error_jobs") and node == timed[-1]:
-                raise _Failed({"prompt_id": pid, "node_id": node, "node_type": class_type, "executed": order[:order.index(node)],
-                               "exception_message": self.config.error_message, "exception_type": "torch.OutOfMemoryError",
-                               "traceback": ["Traceback (most recent call last):\n"], "current_inputs": {}, "current_outputs": {},
-                               "timestamp": _now_ms()})
-            if node in job.outputs:
-                try:
-                    output = await asyncio.to_thread(self._make, prompt, node, faults)
-                except Exception as exc:  # a node that raises fails its job, as in ComfyUI
-                    raise _Failed({"prompt_id": pid, "node_id": node, "node_type": class_type,
-                                   "executed": order[:order.index(node)], "exception_message": str(exc),
-                                   "exception_type": type(exc).__name__, "traceback": [], "current_inputs": {},
-                                   "current_outputs": {}, "timestamp": _now_ms()}) from exc
-                results[node] = output
-                await self._send("executed", {"node": node, "display_node": node, "output": output, "prompt_id": pid}, cid)
-        return results
-
-    async def _spend(self, job: Job, node: str, seconds: float, faults: dict) -> None:
-        steps = self.config.steps if job.prompt[node]["class_type"] in _SAMPLERS else 0
-        slices = max(steps, 2)
-        for index in range(slices):
-            await self._sleep(job, seconds / slices)
-            if index == slices // 2 - 1:
-                await self._midway(job, faults)
-            if steps:
-                await self._send("progress", {"value": index + 1, "max": steps, "prompt_id": job.prompt_id, "node": node}, job.client_id)
-
-    async def _sleep(self, job: Job, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while True:
-            if job.interrupted:
-                raise _Interrupted()
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            await asyncio.sleep(min(left, 0.01))
-
-    async def _midway(self, job: Job, faults: dict) -> None:
-        if faults.get("drop_socket_jobs"):
-            for ws in list(self.sockets.get(job.client_id, ())):
-                await ws.close(code=1011, message=b"dropped by the test")
-        if faults.get("restart_jobs"):
-            asyncio.get_running_loop().create_task(self._restart(self.config.restart_down))
-            await asyncio.sleep(3600)  # cancelled by the restart
-
-    def _make(self, prompt: dict, node: str, faults: dict) -> dict:
-        class_type = prompt[node]["class_type"]
-        inputs = prompt[node].get("inputs") or {}
-        kind = outputs.output_kind(class_type)
-        shape = outputs.shape_of(prompt, node, self.config.default_size, self.config.default_frames)
-        if faults.get("wrong_size_jobs"):
-            shape.width = max(2, shape.width // 2)
-        folder_type = "temp" if class_type.startswith("Preview") else "output"
-        prefix = str(inputs.get("filename_prefix", "ComfyUI")) if folder_type == "output" else f"ComfyUI_temp_{uuid.uuid4().hex[:5]}"
-        subfolder, _, stem = prefix.rpartition("/")
-        folder = self.root / folder_type / subfolder
-        if kind == "video":
-            vhs = class_type.startswith("VHS_")
-            path = outputs.next_name(folder, stem, ".mp4", "" if vhs else "_")
-            outputs.write_video(path, shape)
-            ref = {"filename": path.name, "subfolder": subfolder, "type": folder_type}
-            if vhs:
-                return {"gifs": [{**ref, "format": "video/h264-mp4", "frame_rate": shape.fps, "fullpath": str(path)}]}
-            return {"images": [ref], "animated": [True]}
-        if kind in ("audio", "mp3"):
-            path = outputs.next_name(folder, stem, ".mp3" if kind == "mp3" else ".flac")
-            outputs.write_audio(path, shape)
-            return {"audio": [{"filename": path.name, "subfolder": subfolder, "type": folder_type}]}
-        refs = []
-        for index in range(max(1, shape.batch)):
-            path = outputs.next_name(folder, stem, ".png")
-            shape.seed += index
-            outputs.write_image(path, shape, black=bool(faults.get("black_jobs")))
-            refs.append({"filename": path.name, "subfolder": subfolder, "type": folder_type})
-        return {"images": refs}
 
     # -- HTTP routes --------------------------------------------------------------------------
 
@@ -399,7 +249,7 @@ class ComfyUIServer:
         return web.json_response({"prompt_id": pid, "number": job.number, "node_errors": {}})
 
     async def _get_prompt(self, request: web.Request) -> web.Response:
-        return web.json_response({"exec_info": self._status()["status"]["exec_info"]})
+        return web.json_response({"exec_info": self.status()["status"]["exec_info"]})
 
     async def _get_queue(self, request: web.Request) -> web.Response:
         running = [self.running.row()] if self.running else []
@@ -497,35 +347,8 @@ class ComfyUIServer:
         return web.FileResponse(path)
 
 
-class _Failed(Exception):
-    def __init__(self, data: dict) -> None:
-        super().__init__(data["exception_message"])
-        self.data = data
-
-
 def _rejected(error: dict, node_errors: dict) -> web.Response:
     return web.json_response({"error": error, "node_errors": node_errors}, status=400)
-
-
-def _execution_order(prompt: dict) -> list[str]:
-    """Every node after the nodes it reads from (ComfyUI runs them in such an order)."""
-    order: list[str] = []
-
-    def visit(node: str) -> None:
-        if node in order or node not in prompt:
-            return
-        for value in (prompt[node].get("inputs") or {}).values():
-            if outputs._is_link(value):
-                visit(str(value[0]))
-        order.append(node)
-
-    for node in prompt:
-        visit(node)
-    return order
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ def upstream(prompt: dict, node: str) -> list[str]:
         seen.add(current)
         order.append(current)
         for value in (prompt[current].get("inputs") or {}).values():
-            if _is_link(value):
+            if is_link(value):
                 todo.append(str(value[0]))
     return order
 
@@ -67,7 +68,7 @@ def shape_of(prompt: dict, node: str, default_size: tuple[int, int], default_fra
     for current in upstream(prompt, node):
         inputs = prompt[current].get("inputs") or {}
         for key, value in inputs.items():
-            if not _is_link(value) and key not in found:
+            if not is_link(value) and key not in found:
                 found[key] = value
     text = found.get("text") if isinstance(found.get("text"), str) else None
     seconds = _first(found, _SECONDS_KEYS)
@@ -132,9 +133,42 @@ def write_audio(path: Path, shape: Shape) -> None:
     soundfile.write(path, samples, rate)
 
 
+def make(prompt: dict, node: str, root: Path, config: Any, faults: dict) -> dict:
+    """Write the files of output node ``node``; its ``executed`` output dict."""
+    class_type = prompt[node]["class_type"]
+    inputs = prompt[node].get("inputs") or {}
+    kind = output_kind(class_type)
+    shape = shape_of(prompt, node, config.default_size, config.default_frames)
+    if faults.get("wrong_size_jobs"):
+        shape.width = max(2, shape.width // 2)
+    folder_type = "temp" if class_type.startswith("Preview") else "output"
+    prefix = str(inputs.get("filename_prefix", "ComfyUI")) if folder_type == "output" else f"ComfyUI_temp_{uuid.uuid4().hex[:5]}"
+    subfolder, _, stem = prefix.rpartition("/")
+    folder = root / folder_type / subfolder
+    if kind == "video":
+        vhs = class_type.startswith("VHS_")
+        path = next_name(folder, stem, ".mp4", "" if vhs else "_")
+        write_video(path, shape)
+        ref = {"filename": path.name, "subfolder": subfolder, "type": folder_type}
+        if vhs:
+            return {"gifs": [{**ref, "format": "video/h264-mp4", "frame_rate": shape.fps, "fullpath": str(path)}]}
+        return {"images": [ref], "animated": [True]}
+    if kind in ("audio", "mp3"):
+        path = next_name(folder, stem, ".mp3" if kind == "mp3" else ".flac")
+        write_audio(path, shape)
+        return {"audio": [{"filename": path.name, "subfolder": subfolder, "type": folder_type}]}
+    refs = []
+    for index in range(max(1, shape.batch)):
+        path = next_name(folder, stem, ".png")
+        shape.seed += index
+        write_image(path, shape, black=bool(faults.get("black_jobs")))
+        refs.append({"filename": path.name, "subfolder": subfolder, "type": folder_type})
+    return {"images": refs}
+
+
 def _first(found: dict, keys: tuple[str, ...]) -> Any:
     return next((found[k] for k in keys if isinstance(found.get(k), (int, float))), None)
 
 
-def _is_link(value: Any) -> bool:
+def is_link(value: Any) -> bool:
     return isinstance(value, list) and len(value) == 2 and isinstance(value[1], int) and isinstance(value[0], (str, int))
