@@ -41,8 +41,12 @@ class Backend:
         return []
 
     @classmethod
-    def recipe(cls, options: dict[str, Any]) -> dict[str, Any]:
-        """The backend's part of an artifact recipe: name, version and validated options."""
+    def recipe(cls, options: dict[str, Any], servers: Any = None) -> dict[str, Any]:
+        """The backend's part of an artifact recipe: name, version and validated options.
+
+        ``servers`` is there for a backend whose output depends on a connection setting (a model
+        named only in ``servers.llm_model``); the base ignores it, as most backends must.
+        """
         return {
             "backend": cls.name,
             "version": cls.version,

@@ -103,9 +103,9 @@ class ComfyUIBackend(Backend):
         raise NotImplementedError
 
     @classmethod
-    def recipe(cls, options: dict[str, Any]) -> dict[str, Any]:
+    def recipe(cls, options: dict[str, Any], servers: Any = None) -> dict[str, Any]:
         """Name, version, options, and the identity of every workflow template + map it uses."""
-        base = super().recipe(options)
+        base = super().recipe(options, servers)
         validated = cls.Options.model_validate(options)
         base["workflow"] = {role: load_workflow(spec).identity for role, spec in cls.workflow_specs(validated).items()}
         return base
