@@ -25,6 +25,7 @@ BUILTIN: dict[str, dict[str, str]] = {
     "tts": {
         "espeak": "storybuild.backends.tts.espeak:EspeakTTS",
         "comfyui": "storybuild.backends.tts.comfyui:ComfyUITTS",
+        "piper": "storybuild.backends.tts.piper:PiperTTS",
     },
     "sfx": {
         "procedural": "storybuild.backends.sfx.procedural:ProceduralSFX",
@@ -38,7 +39,10 @@ BUILTIN: dict[str, dict[str, str]] = {
         "kenburns": "storybuild.backends.animate.kenburns:KenBurnsAnimate",
         "comfyui": "storybuild.backends.animate.comfyui:ComfyUIAnimate",
     },
-    "transcribe": {},
+    "transcribe": {
+        "faster-whisper": "storybuild.backends.transcribe.faster:FasterWhisper",
+        "openai-whisper": "storybuild.backends.transcribe.openai_whisper:OpenAIWhisper",
+    },
 }
 
 
