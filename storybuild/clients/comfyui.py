@@ -226,6 +226,7 @@ class ComfyUIClient:
                 if now >= deadline:
                     self._time_out(prompt_id, timeout)
                 if now >= check_at:
+                    opened = self._events.opened
                     try:
                         state, entry = self._check(prompt_id)
                         unreachable_since = None
@@ -238,8 +239,12 @@ class ComfyUIClient:
                         return self._outputs(prompt_id, entry)
                     if state == "running" and deadline == math.inf:
                         deadline = now + timeout
+                    elif state == "pending":
+                        progress.queued()
                     if own and self._events.connect():
-                        check_at, poll = now + _CHECK_LIVE, _POLL_FIRST
+                        # A socket opened after this look missed what came before it: look once more.
+                        fresh = self._events.opened != opened
+                        check_at, poll = (now if fresh else now + _CHECK_LIVE), _POLL_FIRST
                     else:
                         check_at, poll = now + poll, min(poll * 2, _POLL_MAX)
                 try:

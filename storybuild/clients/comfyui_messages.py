@@ -86,6 +86,11 @@ class Progress:
         self.node = node
         self._say("")
 
+    def queued(self) -> None:
+        """The job still waits in the server's queue."""
+        if self.node is None:
+            self._say("")
+
     def step(self, node: str | None, value: Any, maximum: Any) -> None:
         """A sampling node finished a step."""
         if node is not None:

@@ -44,6 +44,8 @@ class EventStream:
         self._closed = False
         #: Bumped each time a socket is lost, so a waiter can tell it may have missed messages.
         self.drops = 0
+        #: Bumped each time a socket opens: messages sent before it are not on it.
+        self.opened = 0
 
     @property
     def connected(self) -> bool:
@@ -68,6 +70,7 @@ class EventStream:
                 return False
             # Set while the lock is held: the reader clears it on a drop only after this.
             self._socket, self._reader = opened["socket"], reader
+            self.opened += 1
             return True
 
     def subscribe(self, prompt_id: str) -> queue.SimpleQueue:

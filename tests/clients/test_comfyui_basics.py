@@ -63,3 +63,32 @@ def test_consecutive_jobs_share_one_websocket(comfyui):
     assert sum(len(s) for s in comfyui.sockets.values()) == 1
     assert client._events.drops == 0
     client.close()
+
+
+def test_output_files_reads_every_kind_comfyui_lists():
+    outputs = {
+        "9": {"images": [{"filename": "a_00001_.png", "subfolder": "s", "type": "output"}]},
+        "12": {"images": [{"filename": "v_00001_.mp4", "subfolder": "", "type": "output"}], "animated": [True]},
+        "14": {"gifs": [{"filename": "w_00001.mp4", "subfolder": "", "type": "output", "format": "video/h264-mp4"}]},
+        "15": {"audio": [{"filename": "t_00001_.flac", "subfolder": "", "type": "output"}]},
+        "16": {"text": ["not a file"]},
+    }
+    assert [ref["filename"] for ref in output_files(outputs)] == [
+        "a_00001_.png", "v_00001_.mp4", "w_00001.mp4", "t_00001_.flac"]
+    assert output_files(outputs, "15") == outputs["15"]["audio"]
+    assert output_files(outputs, "99") == [] and output_files(outputs, "16") == []
+
+
+def test_control_calls_reach_the_server(comfyui):
+    client = ComfyUIClient(comfyui.url)
+    comfyui.configure(job_time=30)
+    client.submit(image_prompt(seed=1), "one")
+    client.submit(image_prompt(seed=2), "two")
+    assert client.queue_remaining() == 2
+    assert client.find("one") == "running" and client.find("two") == "pending" and client.find("zzz") == "unknown"
+    client.delete_pending(["two"])
+    client.interrupt("one")
+    client.free(unload_models=True)
+    assert comfyui.deleted == ["two"] and comfyui.interrupts == ["one"]
+    assert comfyui.frees == [{"unload_models": True, "free_memory": True}]
+    client.close()

@@ -205,3 +205,14 @@ def test_the_timeout_counts_running_not_waiting_in_the_queue(comfyui, client):
     assert output_files(outputs)[0]["filename"] == "picture_00001_.png"
     assert comfyui.interrupts == []
     other.close()
+
+
+def test_a_dropped_socket_is_reopened_and_the_job_followed_on_it(comfyui, client):
+    comfyui.configure(job_time=0.4, steps=8, drop_socket_jobs=1)
+    seen: list[str] = []
+    started = time.monotonic()
+    client.run(image_prompt(), "reconnect", timeout=10, on_progress=seen.append)
+    assert time.monotonic() - started < 3
+    assert client._events.drops == 1 and client._events.opened == 2 and client._events.connected
+    assert any(" 8/8 " in line for line in seen)  # steps after the drop arrived on the new socket
+    assert comfyui.submissions == {"reconnect": 1}
