@@ -17,11 +17,12 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 import httpx
 
+from storybuild.clients.comfyui_http import TRIES, ServerHTTP
 from storybuild.clients.comfyui_messages import (
     ExecutionFailed, Progress, WorkflowRejected, failure, output_files, rejection,
 )
@@ -32,10 +33,6 @@ from storybuild.store.atomic import atomic_output
 
 __all__ = ["ComfyUIClient", "ExecutionFailed", "WorkflowRejected", "output_files"]
 
-# Connection errors and 5xx: 5 tries, 0.1 s doubling (1.5 s in all) - outlasts a server restart's
-# port gap on loopback without hiding a server that is really gone.
-_TRIES = 5
-_BACKOFF = 0.1
 # How often a waiter checks /history while its socket is down (doubling up to the max), and how
 # often while it is up (a safety net for a lost message).
 _POLL_FIRST, _POLL_MAX, _CHECK_LIVE = 0.05, 1.0, 10.0
@@ -46,10 +43,6 @@ _UNREACHABLE_GRACE = 30.0
 # Messages that say a job has left the queue and is running.
 _STARTED = frozenset({"execution_start", "execution_cached", "executing", "progress"})
 _START_HINT = "start ComfyUI (python main.py --listen) or set servers.comfyui_url / COMFYUI_BASE_URL"
-
-
-class _ServerError(Exception):
-    """An HTTP 5xx, to be retried like a connection error."""
 
 
 class _Lost(Exception):
@@ -65,7 +58,7 @@ class ComfyUIClient:
         self.client_id = client_id or uuid.uuid4().hex
         parts = urlsplit(self.base_url)
         self.host = parts.netloc
-        self._http = http or httpx.Client(timeout=timeout)
+        self._http = ServerHTTP(self.base_url, http or httpx.Client(timeout=timeout))
         self._owns_http = http is None
         scheme = "wss" if parts.scheme == "https" else "ws"
         self._events = EventStream(f"{scheme}://{parts.netloc}{parts.path}/ws?clientId={self.client_id}",
@@ -80,7 +73,7 @@ class ComfyUIClient:
     def system_stats(self) -> dict:
         """The server's versions and devices; the health check."""
         try:
-            return self._json("GET", "/system_stats", tries=2)
+            return self._http.json("GET", "/system_stats", tries=2)
         except TransientError as exc:
             raise BackendUnavailable(f"ComfyUI is not reachable at {self.base_url}: {_START_HINT}",
                                      service=self.base_url) from exc
@@ -88,16 +81,16 @@ class ComfyUIClient:
     def object_info(self) -> dict:
         """Every node class the server has, with its inputs (model lists included); fetched once."""
         if self._object_info is None:
-            self._object_info = self._json("GET", "/object_info")
+            self._object_info = self._http.json("GET", "/object_info")
         return self._object_info
 
     def queue_remaining(self) -> int:
         """How many prompts are running or waiting on the server."""
-        return int(self._json("GET", "/prompt").get("exec_info", {}).get("queue_remaining", 0))
+        return int(self._http.json("GET", "/prompt").get("exec_info", {}).get("queue_remaining", 0))
 
     def free(self, *, unload_models: bool = True) -> None:
         """Release GPU memory (before handing the GPU to another server)."""
-        self._json("POST", "/free", json={"unload_models": unload_models, "free_memory": True})
+        self._http.json("POST", "/free", json={"unload_models": unload_models, "free_memory": True})
 
     # -- files --------------------------------------------------------------------------------
 
@@ -109,7 +102,7 @@ class ComfyUIClient:
         except OSError as exc:
             raise BackendError(f"{path}: cannot read the file to upload to ComfyUI at {self.base_url}: {exc}",
                                file=path, service=self.base_url) from exc
-        answer = self._json("POST", "/upload/image", files={"image": (path.name, content)},
+        answer = self._http.json("POST", "/upload/image", files={"image": (path.name, content)},
                             data={"subfolder": subfolder, "type": kind})
         name, folder = answer.get("name", path.name), answer.get("subfolder", "")
         return f"{folder}/{name}" if folder else name
@@ -122,14 +115,13 @@ class ComfyUIClient:
         what = f"GET /view for {params['type']} file {shown}"
 
         def fetch() -> None:
-            with atomic_output(dest) as tmp, self._http.stream("GET", f"{self.base_url}/view", params=params) as answer:
-                self._check_status(answer, what, answer.read() if answer.status_code >= 400 else b"")
+            with atomic_output(dest) as tmp, self._http.stream("/view", what, params) as answer:
                 with open(tmp, "wb") as out:
                     for chunk in answer.iter_bytes(1 << 20):
                         out.write(chunk)
 
         try:
-            self._retrying(what, fetch)
+            self._http.retrying(what, fetch)
         except OSError as exc:
             raise BackendError(f"{dest}: cannot write ComfyUI output {params['filename']} from {self.base_url}: {exc}",
                                file=dest, service=self.base_url) from exc
@@ -143,20 +135,26 @@ class ComfyUIClient:
         self._events.subscribe(prompt_id)
         with self._lock:
             self._active.add(prompt_id)
-        body = {"prompt": prompt, "client_id": self.client_id, "prompt_id": prompt_id}
-        for attempt in range(_TRIES):
+        try:
+            self._post_prompt({"prompt": prompt, "client_id": self.client_id, "prompt_id": prompt_id})
+        except BaseException:
+            self._forget(prompt_id)
+            raise
+
+    def _post_prompt(self, body: dict) -> None:
+        for attempt in range(TRIES):
             try:
-                answer = self._request("POST", "/prompt", tries=1, json=body)
+                answer = self._http.request("POST", "/prompt", tries=1, json=body)
                 break
             except TransientError:
-                if attempt + 1 == _TRIES:
+                if attempt + 1 == TRIES:
                     raise
-                time.sleep(_BACKOFF * 2 ** attempt)
-                if self._known(prompt_id):  # it arrived before the connection broke: never queue it twice
+                self._http.pause(attempt)
+                if self._known(body["prompt_id"]):  # it arrived before the connection broke: never queue it twice
                     return
         if answer.status_code == 400:
-            raise rejection(self.base_url, _body(answer))
-        self._check_status(answer, "POST /prompt", answer.content)
+            raise rejection(self.base_url, self._http.body(answer))
+        self._http.check(answer, "POST /prompt", answer.content)
 
     def find(self, prompt_id: str) -> Literal["done", "running", "pending", "unknown"]:
         """Where the server has ``prompt_id``: finished (in history), running, waiting, or nowhere."""
@@ -169,10 +167,13 @@ class ComfyUIClient:
             on_progress: Callable[[str], None] | None = None) -> dict:
         """Outputs of ``prompt`` run as ``prompt_id``: re-attached if the server has it, else submitted."""
         self._remember(prompt_id, prompt)
-        entry = self._history(prompt_id)
+        try:
+            state, entry = self._check(prompt_id)
+        except _Lost:
+            state, entry = "unknown", None
         if entry is not None:
             return self._outputs(prompt_id, entry)
-        if self._queue_state(prompt_id) is None:
+        if state == "unknown":
             self.submit(prompt, prompt_id)
         try:
             return self._wait(prompt_id, timeout, on_progress)
@@ -190,18 +191,18 @@ class ComfyUIClient:
 
     def interrupt(self, prompt_id: str) -> None:
         """Stop ``prompt_id`` if it is the one running now."""
-        self._json("POST", "/interrupt", json={"prompt_id": prompt_id})
+        self._http.json("POST", "/interrupt", json={"prompt_id": prompt_id})
 
     def delete_pending(self, prompt_ids: list[str]) -> None:
         """Take waiting prompts off the queue (running ones are not affected)."""
         if prompt_ids:
-            self._json("POST", "/queue", json={"delete": list(prompt_ids)})
+            self._http.json("POST", "/queue", json={"delete": list(prompt_ids)})
 
     def close(self) -> None:
         """Close the WebSocket and, if this client made it, the HTTP connection pool."""
         self._events.close()
         if self._owns_http:
-            self._http.close()
+            self._http.http.close()
 
     # -- waiting ------------------------------------------------------------------------------
 
@@ -266,10 +267,14 @@ class ComfyUIClient:
                 elif kind == "execution_interrupted":
                     raise self._interrupted(prompt_id, data)
         finally:
-            self._events.unsubscribe(prompt_id)
-            with self._lock:
-                self._active.discard(prompt_id)
-                self._classes.pop(prompt_id, None)
+            self._forget(prompt_id)
+
+    def _forget(self, prompt_id: str) -> None:
+        """Stop tracking ``prompt_id``: it finished, failed, or was never queued."""
+        self._events.unsubscribe(prompt_id)
+        with self._lock:
+            self._active.discard(prompt_id)
+            self._classes.pop(prompt_id, None)
 
     def _check(self, prompt_id: str) -> tuple[str, dict | None]:
         """("done", history entry), ("running" | "pending", None); _Lost if the server has no trace of it."""
@@ -327,10 +332,10 @@ class ComfyUIClient:
             self._classes[prompt_id] = classes
 
     def _history(self, prompt_id: str) -> dict | None:
-        return self._json("GET", f"/history/{prompt_id}").get(prompt_id)
+        return self._http.json("GET", f"/history/{prompt_id}").get(prompt_id)
 
     def _queue_state(self, prompt_id: str) -> Literal["running", "pending"] | None:
-        snapshot = self._json("GET", "/queue")
+        snapshot = self._http.json("GET", "/queue")
         for state, key in (("running", "queue_running"), ("pending", "queue_pending")):
             if any(len(item) > 1 and item[1] == prompt_id for item in snapshot.get(key) or ()):
                 return state
@@ -341,44 +346,3 @@ class ComfyUIClient:
             return self.find(prompt_id) != "unknown"
         except TransientError:
             return False
-
-    def _json(self, method: str, path: str, *, tries: int = _TRIES, **kwargs: Any) -> Any:
-        answer = self._request(method, path, tries=tries, **kwargs)
-        self._check_status(answer, f"{method} {path}", answer.content)
-        return _body(answer) if answer.content else {}
-
-    def _request(self, method: str, path: str, *, tries: int = _TRIES, **kwargs: Any) -> httpx.Response:
-        def send() -> httpx.Response:
-            answer = self._http.request(method, f"{self.base_url}{path}", **kwargs)
-            if answer.status_code >= 500:
-                raise _ServerError(f"HTTP {answer.status_code}: {answer.text[:200]}")
-            return answer
-
-        return self._retrying(f"{method} {path}", send, tries=tries)
-
-    def _retrying(self, what: str, call: Callable[[], Any], *, tries: int = _TRIES) -> Any:
-        for attempt in range(tries):
-            if attempt:
-                time.sleep(_BACKOFF * 2 ** (attempt - 1))
-            try:
-                return call()
-            except (httpx.TransportError, _ServerError) as exc:
-                last = exc
-        raise TransientError(f"ComfyUI at {self.base_url} failed {what} after {tries} tries: "
-                             f"{type(last).__name__}: {last}", service=self.base_url) from last
-
-    def _check_status(self, answer: httpx.Response, what: str, content: bytes) -> None:
-        if answer.status_code >= 500:
-            raise _ServerError(f"HTTP {answer.status_code}")
-        if answer.status_code >= 400:
-            text = content.decode("utf-8", "replace")[:300]
-            raise BackendError(f"ComfyUI at {self.base_url} answered HTTP {answer.status_code} to {what}: {text}",
-                               service=self.base_url)
-
-
-def _body(answer: httpx.Response) -> Any:
-    try:
-        return answer.json()
-    except ValueError as exc:
-        raise BackendError(f"ComfyUI at {answer.request.url} answered with something that is not JSON: "
-                           f"{answer.text[:200]}", service=str(answer.request.url)) from exc

@@ -216,3 +216,9 @@ def test_a_dropped_socket_is_reopened_and_the_job_followed_on_it(comfyui, client
     assert client._events.drops == 1 and client._events.opened == 2 and client._events.connected
     assert any(" 8/8 " in line for line in seen)  # steps after the drop arrived on the new socket
     assert comfyui.submissions == {"reconnect": 1}
+
+
+def test_a_rejected_submission_leaves_nothing_behind(comfyui, client):
+    with pytest.raises(WorkflowRejected):
+        client.submit(image_prompt(ckpt="missing.safetensors"), "rejected")
+    assert client._active == set() and client._classes == {}
