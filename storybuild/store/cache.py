@@ -1,24 +1,49 @@
 """The local content-addressed artifact cache.
 
 An entry is a folder ``<root>/<key[:2]>/<key>/`` holding the files one task produced, under their
-target names. The key digests the task's recipe and its inputs' contents, so a task whose key is
-already here (a reverted edit, a line that moved, a rerun after ``kill -9``) links the result
-instead of generating it. Entries appear by renaming a finished folder into place, so a killed
-writer never leaves a half entry. Targets are hard links to the entry where the filesystem allows
-(no extra disk), copies otherwise; every writer replaces files, never edits them in place, so a
-link cannot corrupt the cache. ``doit clean`` removes targets only; ``storybuild cache clear``
-(or deleting the folder) empties the cache.
+target names, and ``manifest.json``: each file's xxh3 digest and size, and what made the entry
+(stage, recipe, tool identities, when, where). The key digests the task's recipe, its inputs'
+contents and the tools that shape the bytes, so a task whose key is already here (a reverted edit,
+a line that moved, a renamed story, a rerun after ``kill -9``) links the result instead of
+generating it.
+
+Entries appear by renaming a finished staging folder into place, so a killed writer never leaves
+a half entry (only a staging folder, swept by the next build). Targets are hard links to the entry
+where the filesystem allows (no extra disk), copies otherwise. Entry files are read-only, so an
+editor cannot save into a target and through it into the cache; and since a user can still make
+one writable, every fetch checks the files against the manifest (xxh3: ~5 GB/s), drops an entry
+that fails with a warning naming it, and the artifact is generated again. ``doit clean`` removes
+targets only; ``storybuild cache clear`` (or deleting the folder) empties the cache.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import uuid
+import socket
+import stat
+import threading
+import time
+import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..errors import CacheError
 from .atomic import temp_path
+from .hashing import file_digest
+from .orphans import sweep_orphans
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+_READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+
+Warn = Callable[[str], None]
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, stacklevel=3)
 
 
 def _place(source: Path, target: Path) -> None:
@@ -30,9 +55,14 @@ def _place(source: Path, target: Path) -> None:
             os.link(source, tmp)
         except OSError:
             shutil.copyfile(source, tmp)
+            os.chmod(tmp, _READ_ONLY)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _describe(path: Path) -> dict[str, Any]:
+    return {"xxh3": file_digest(path), "size": path.stat().st_size}
 
 
 class ArtifactCache:
@@ -40,37 +70,88 @@ class ArtifactCache:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self._swept = False
+        self._lock = threading.Lock()
 
     def entry(self, key: str) -> Path:
         """The folder holding ``key``'s files."""
         return self.root / key[:2] / key
 
-    def fetch(self, key: str, targets: dict[str, Path]) -> bool:
-        """Place the cached files for ``key`` at ``targets`` (name -> path); False on a miss."""
+    def manifest(self, key: str) -> dict[str, Any] | None:
+        """``key``'s manifest, or None if there is no entry or it has no readable manifest."""
+        try:
+            data = json.loads((self.entry(key) / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and isinstance(data.get("files"), dict) else None
+
+    def fetch(self, key: str, targets: dict[str, Path], warn: Warn = _warn) -> bool:
+        """Place the cached files for ``key`` at ``targets`` (name -> path); False on a miss.
+
+        An entry whose files no longer match its manifest (edited through a hard-linked target,
+        damaged on disk) is dropped, ``warn`` is told which, and the fetch is a miss.
+        """
         entry = self.entry(key)
-        sources = {name: entry / name for name in targets}
-        if not all(source.is_file() for source in sources.values()):
+        if not entry.is_dir():
+            return False
+        problem = self._check(key, targets)
+        if problem:
+            self.drop(key)
+            warn(f"cache entry {entry} {problem}; dropped it, the artifact is made again")
             return False
         try:
             for name, target in targets.items():
-                _place(sources[name], Path(target))
+                _place(entry / name, Path(target))
         except OSError as exc:
-            raise CacheError(f"cannot place cached {key[:12]} at {exc.filename}: {exc.strerror}") from exc
+            raise CacheError(
+                f"cannot place cached {entry / name} at {exc.filename}: {exc.strerror}", file=exc.filename
+            ) from exc
         return True
 
-    def store(self, key: str, files: dict[str, Path]) -> None:
-        """Keep ``files`` (name -> finished file) under ``key``; a concurrent equal entry wins."""
+    def _check(self, key: str, targets: dict[str, Path]) -> str:
+        """What is wrong with ``key``'s entry for these targets; empty if nothing."""
+        manifest = self.manifest(key)
+        if manifest is None:
+            return "has no readable manifest.json (made by an older storybuild, or damaged)"
+        files = manifest["files"]
+        for name in targets:
+            if name not in files:
+                return f"has no {name}"
+            try:
+                found = _describe(self.entry(key) / name)
+            except OSError:
+                return f"lost {name}"
+            if found != {"xxh3": files[name].get("xxh3"), "size": files[name].get("size")}:
+                return f"has a {name} that differs from its manifest (edited in place?)"
+        return ""
+
+    def store(self, key: str, files: dict[str, Path], about: dict[str, Any] | None = None) -> None:
+        """Keep ``files`` (name -> finished file) under ``key``, read-only; a concurrent equal entry wins.
+
+        ``about`` (stage, recipe, tools...) goes into the manifest beside the files' digests.
+        """
+        self._sweep_staging()
         entry = self.entry(key)
         if entry.is_dir():
             return
-        staging = self.root / "tmp" / uuid.uuid4().hex
+        staging = temp_path(self.root / "tmp" / "staging")
         try:
             staging.mkdir(parents=True)
+            described = {}
             for name, path in files.items():
                 try:
                     os.link(path, staging / name)
                 except OSError:
                     shutil.copyfile(path, staging / name)
+                os.chmod(staging / name, _READ_ONLY)
+                described[name] = _describe(staging / name)
+            manifest = {
+                "format": MANIFEST_FORMAT, "key": key, "files": described,
+                "made": {"at": round(time.time(), 3), "host": socket.gethostname(), "pid": os.getpid()},
+                **(about or {}),
+            }
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str) + "\n")
+            os.chmod(staging / MANIFEST, _READ_ONLY)
             entry.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.rename(staging, entry)
@@ -78,9 +159,32 @@ class ArtifactCache:
                 if not entry.is_dir():
                     raise
         except OSError as exc:
-            raise CacheError(f"cannot store into cache {self.root}: {exc.strerror}") from exc
+            raise CacheError(f"cannot store into cache {self.root}: {exc.strerror}", file=exc.filename) from exc
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+
+    def drop(self, key: str) -> None:
+        """Remove ``key``'s entry; moved aside first, so no reader sees it half removed."""
+        entry = self.entry(key)
+        aside = temp_path(self.root / "tmp" / "dropped")
+        try:
+            aside.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(entry, aside)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise CacheError(f"cannot drop cache entry {entry}: {exc.strerror}", file=entry) from exc
+        shutil.rmtree(aside, ignore_errors=True)
+
+    def _sweep_staging(self) -> None:
+        """Once per process, remove staging folders that killed builds left (never a live one's)."""
+        with self._lock:
+            if self._swept:
+                return
+            self._swept = True
+        if (self.root / "tmp").is_dir():
+            sweep_orphans(self.root / "tmp", recursive=False)
 
     def size(self) -> tuple[int, int]:
         """Number of entries and total bytes."""
