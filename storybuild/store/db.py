@@ -10,12 +10,9 @@ The table has the layout of doit's ``sqlite3`` backend, so either backend can re
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
 import threading
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from doit.dependency import DatabaseException
@@ -51,9 +48,6 @@ class WalSqliteDB:
         self._conn, self._stored = _open(name)
         self._decoded: dict[str, dict[str, Any]] = {}
         self._pending: set[str] = set()
-        # doit gives a backend plugin no earlier hook than this, and it is created before any task
-        # runs, by every command that reads or writes state.
-        _stop_like_ctrl_c_on_sigterm()
 
     def get(self, task_id: str, dependency: str) -> Any:
         """The value saved for ``task_id`` under ``dependency``, or None."""
@@ -150,41 +144,3 @@ def _open(name: str) -> tuple[sqlite3.Connection, dict[str, str]]:
             f"doit's state DB {name!r} is unreadable ({exc}); delete it and the build will redo every task."
         ) from exc
     return conn, rows
-
-
-def _stop_like_ctrl_c_on_sigterm() -> None:
-    """Make SIGTERM raise KeyboardInterrupt, so doit stops as on Ctrl-C: saving state, tearing down."""
-    # Only the main thread may set handlers, and a handler someone else installed is theirs.
-    if threading.current_thread() is not threading.main_thread():
-        return
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return
-    signal.signal(signal.SIGTERM, _on_sigterm)
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    """Raise KeyboardInterrupt in doit's main thread, once it is safe to."""
-    if frame is not None and frame.f_code in _NOT_INTERRUPTIBLE:
-        # Raised inside Condition.notify, the interrupt leaves a released waiter registered, and a
-        # multiprocessing queue then hangs the exit for good (seen in 1 stop of 14 with `-n 1`).
-        # Ask again in a moment, when the main thread has left it.
-        main = threading.main_thread().ident
-        threading.Timer(0.001, signal.pthread_kill, (main, signal.SIGTERM)).start()
-        return
-    # A second SIGTERM kills at once, should the orderly stop itself hang: state is committed.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    raise KeyboardInterrupt
-
-
-def _default_sigterm_in_child() -> None:
-    """In a process forked from doit, give SIGTERM back its default: death."""
-    if signal.getsignal(signal.SIGTERM) is _on_sigterm:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-_NOT_INTERRUPTIBLE = frozenset({threading.Condition.notify.__code__, threading.Condition.notify_all.__code__})
-
-# `-P process` workers are forked from doit and stopped by it with SIGTERM: they must die of it.
-# With the handler inherited they can miss it (a signal taken by a thread of theirs never reaches a
-# main thread blocked reading its job queue) and doit then waits for them forever (seen 1 in 11).
-os.register_at_fork(after_in_child=_default_sigterm_in_child)

@@ -15,7 +15,11 @@ DODO = '''
 import os
 import time
 
+from storybuild.stopping import install_signal_handlers
 from storybuild.store.checker import XXHashChecker
+
+# As storybuild's doit_config() does: the one place that starts a build sets the handlers.
+install_signal_handlers()
 
 DOIT_CONFIG = {{
     "backend": "storybuild",

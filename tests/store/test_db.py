@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import signal
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from doit.dependency import DatabaseException, Dependency, JSONCodec
@@ -27,14 +23,6 @@ RUNNERS = {
     "one-process": (("-n", "1"), 1),
     "two-threads": (("-n", "2", "-P", "thread"), 2),
 }
-
-
-@pytest.fixture
-def default_sigterm():
-    """SIGTERM at its default for the test, then put back: the backend installs a handler."""
-    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    yield
-    signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.fixture
@@ -59,7 +47,7 @@ def executed(output: str) -> list[str]:
 # In-process: the backend's contract with doit's Dependency.
 
 
-def test_each_task_is_committed_as_soon_as_it_is_saved(tmp_path: Path, default_sigterm: None) -> None:
+def test_each_task_is_committed_as_soon_as_it_is_saved(tmp_path: Path) -> None:
     source = tmp_path / "source.txt"
     source.write_text("words")
     db = tmp_path / "new" / "folder" / "doit.sqlite3"
@@ -71,7 +59,7 @@ def test_each_task_is_committed_as_soon_as_it_is_saved(tmp_path: Path, default_s
     deps.close()
 
 
-def test_values_survive_reopening(tmp_path: Path, default_sigterm: None) -> None:
+def test_values_survive_reopening(tmp_path: Path) -> None:
     db = str(tmp_path / "doit.sqlite3")
     backend = WalSqliteDB(db, JSONCodec())
     backend.set("t", "_values_:", {"n": 1})
@@ -85,7 +73,7 @@ def test_values_survive_reopening(tmp_path: Path, default_sigterm: None) -> None
     again.dump()
 
 
-def test_asking_about_an_unknown_task_does_not_create_it(tmp_path: Path, default_sigterm: None) -> None:
+def test_asking_about_an_unknown_task_does_not_create_it(tmp_path: Path) -> None:
     backend = WalSqliteDB(str(tmp_path / "doit.sqlite3"), JSONCodec())
     assert backend.get("nobody", "deps:") is None
     assert not backend.in_("nobody")
@@ -94,7 +82,7 @@ def test_asking_about_an_unknown_task_does_not_create_it(tmp_path: Path, default
 
 
 def test_state_without_a_final_deps_key_is_committed_when_doit_moves_on(
-    tmp_path: Path, default_sigterm: None
+    tmp_path: Path
 ) -> None:
     db = tmp_path / "doit.sqlite3"
     backend = WalSqliteDB(str(db), JSONCodec())
@@ -105,7 +93,7 @@ def test_state_without_a_final_deps_key_is_committed_when_doit_moves_on(
     backend.dump()
 
 
-def test_remove_and_remove_all_are_committed_at_once(tmp_path: Path, default_sigterm: None) -> None:
+def test_remove_and_remove_all_are_committed_at_once(tmp_path: Path) -> None:
     db = tmp_path / "doit.sqlite3"
     backend = WalSqliteDB(str(db), JSONCodec())
     for name in ("a", "b", "c"):
@@ -119,52 +107,11 @@ def test_remove_and_remove_all_are_committed_at_once(tmp_path: Path, default_sig
     backend.dump()
 
 
-def test_an_unreadable_file_is_reported_as_doits_error(tmp_path: Path, default_sigterm: None) -> None:
+def test_an_unreadable_file_is_reported_as_doits_error(tmp_path: Path) -> None:
     db = tmp_path / "doit.sqlite3"
     db.write_bytes(b"not a database, not even close" * 100)
     with pytest.raises(DatabaseException, match="delete it"):
         WalSqliteDB(str(db), JSONCodec())
-
-
-def test_sigterm_becomes_keyboard_interrupt_once(tmp_path: Path, default_sigterm: None) -> None:
-    WalSqliteDB(str(tmp_path / "doit.sqlite3"), JSONCodec()).dump()
-    with pytest.raises(KeyboardInterrupt):
-        signal.raise_signal(signal.SIGTERM)
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, "a second SIGTERM should kill"
-
-
-def test_processes_forked_from_doit_die_of_sigterm(tmp_path: Path, default_sigterm: None) -> None:
-    WalSqliteDB(str(tmp_path / "doit.sqlite3"), JSONCodec()).dump()
-    fork = multiprocessing.get_context("fork")
-    running = fork.Event()
-    worker = fork.Process(target=_work_for_a_while, args=(running,))
-    worker.start()
-    assert running.wait(timeout=10)
-    worker.terminate()
-    worker.join(timeout=10)
-    assert worker.exitcode == -signal.SIGTERM
-
-
-def test_a_sigterm_handler_set_by_someone_else_is_left_alone(tmp_path: Path, default_sigterm: None) -> None:
-    def theirs(signum: int, frame: object) -> None:
-        """Someone else's handler."""
-
-    signal.signal(signal.SIGTERM, theirs)
-    WalSqliteDB(str(tmp_path / "doit.sqlite3"), JSONCodec()).dump()
-    assert signal.getsignal(signal.SIGTERM) is theirs
-
-
-def test_no_sigterm_handler_is_set_from_another_thread(tmp_path: Path, default_sigterm: None) -> None:
-    opened = threading.Thread(target=lambda: WalSqliteDB(str(tmp_path / "doit.sqlite3"), JSONCodec()).dump())
-    opened.start()
-    opened.join()
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
-
-
-def _work_for_a_while(running: Any) -> None:
-    """A forked worker's job: say it started, then take long enough to be stopped."""
-    running.set()
-    time.sleep(30)
 
 
 # Real doit runs, in subprocesses.
