@@ -2,8 +2,10 @@
 
 One line per task that ran (count done/total, stage, item, what happened, time), failures with
 their message in full, and a summary: built (generated / reused from the cache), up to date,
-failed. On a terminal a status line also shows what is running now. Registered as the doit
-reporter ``storybuild``; ``doit_config()`` selects it.
+failed. On a terminal a status line also shows what is running now, with what a task reports
+of itself (``update``: a remote job's node and step); elsewhere such reports come as plain lines,
+at most one per task every few seconds. Registered as the doit reporter ``storybuild``;
+``doit_config()`` selects it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,39 @@ from typing import Any, TextIO
 from doit.exceptions import UnmetDependency
 
 from . import STARTED
+
+__all__ = ["StoryReporter", "update", "warn"]
+
+# A task's own reports, when not on a terminal: at most one line per task this often.
+PLAIN_EVERY = 5.0
+# On a terminal, redraw the live line at most this often for reports alone.
+LIVE_EVERY = 0.1
+
+# The reporter of the build running in this process, from initialize() to complete_run().
+_active: StoryReporter | None = None
+
+
+def update(task: str, status: str) -> None:
+    """Show ``status`` for the running ``task`` (``"comfyui 127.0.0.1:8188 KSampler 12/30"``); "" clears it.
+
+    Cheap and never raises: a backend calls it from its worker thread as often as it likes.
+    """
+    reporter = _active
+    if reporter is not None:
+        try:
+            reporter.task_status(task, status)
+        except Exception:  # noqa: BLE001 - a display problem must never fail a task
+            pass
+
+
+def warn(message: str) -> None:
+    """Tell the user something went wrong but the build copes (a corrupt cache entry dropped)."""
+    reporter = _active
+    if reporter is not None:
+        reporter.warning(message)
+    else:
+        sys.stderr.write(f"storybuild: warning: {message}\n")
+        sys.stderr.flush()
 
 
 def _is_group(task: Any) -> bool:
@@ -35,13 +70,43 @@ class StoryReporter:
         self.done = 0
         self.started = STARTED
         self.running: dict[str, float] = {}
+        self.statuses: dict[str, str] = {}
+        self.shown: dict[str, float] = {}
+        self.drawn = 0.0
         self.lock = threading.Lock()
         self.live = bool(getattr(outstream, "isatty", lambda: False)())
 
+    # tasks call these, from their threads --------------------------------------------------
+    def task_status(self, task: str, status: str) -> None:
+        """Keep ``task``'s latest report; show it on the live line, or now and then as a line."""
+        now = time.monotonic()
+        with self.lock:
+            if not status:
+                self.statuses.pop(task, None)
+                self.shown.pop(task, None)
+                return
+            first = task not in self.statuses
+            self.statuses[task] = status
+            if self.live:
+                if first or now - self.drawn >= LIVE_EVERY:
+                    self._status()
+            elif now - self.shown.get(task, 0.0) >= PLAIN_EVERY:
+                self.shown[task] = now
+                began = self.running.get(task, now)
+                self.out.write(f"{self._count()} {_describe(task)}  {status} {now - began:.0f}s\n")
+                self.out.flush()
+
+    def warning(self, message: str) -> None:
+        """Print a warning on its own line."""
+        with self.lock:
+            self._line(f"warning: {message}")
+
     # doit calls these ---------------------------------------------------------------------
     def initialize(self, tasks: dict[str, Any], selected_tasks: list[str]) -> None:
-        """Count the tasks with actions that this run will consider."""
+        """Count the tasks with actions that this run will consider; take the tasks' own reports."""
+        global _active
         self.total = _count_reachable(tasks, selected_tasks)
+        _active = self
 
     def get_status(self, task: Any) -> None:
         """Nothing to show while doit checks a task."""
@@ -61,6 +126,7 @@ class StoryReporter:
         outcome = values.get("outcome", "ran")
         with self.lock:
             began = self.running.pop(task.name, time.monotonic())
+            self.statuses.pop(task.name, None)
             self.counts[outcome if outcome in self.counts else "ran"] += 1
             self.done += 1
             label = {"generated": "generated", "reused": "from cache"}.get(outcome, "done")
@@ -72,6 +138,7 @@ class StoryReporter:
         message = fail.get_msg().strip() if hasattr(fail, "get_msg") else str(fail)
         with self.lock:
             self.running.pop(task.name, None)
+            self.statuses.pop(task.name, None)
             if isinstance(fail, UnmetDependency):
                 if not _is_group(task):
                     self.counts["blocked"] += 1
@@ -105,6 +172,9 @@ class StoryReporter:
 
     def complete_run(self) -> None:
         """Print the summary."""
+        global _active
+        if _active is self:
+            _active = None
         with self.lock:
             if self.live:
                 self.out.write("\r\033[K")
@@ -148,7 +218,12 @@ class StoryReporter:
             self.out.flush()
             return
         now = time.monotonic()
-        items = ", ".join(f"{_describe(name)} {now - t:.0f}s" for name, t in list(self.running.items())[:3])
+        self.drawn = now
+        items = ", ".join(
+            f"{_describe(name)}  {self.statuses[name]} {now - t:.0f}s" if name in self.statuses
+            else f"{_describe(name)} {now - t:.0f}s"
+            for name, t in list(self.running.items())[:3]
+        )
         self.out.write(f"\r\033[K{self._count()} working: {items}"[:160])
         self.out.flush()
 
