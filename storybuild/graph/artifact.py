@@ -2,16 +2,23 @@
 
 Every stage describes its artifacts as ``Artifact``s; this module turns each into a doit task
 dict and runs it the same way: work out the generation request, derive the cache key from the
-recipe and the inputs' content, link the result from the cache or generate it into temp files,
-keep it in the cache, and rename it into place. The recipe digest is the task's one up-to-date
-check (``RecipeUnchanged``; doit keeps one key for it), so a changed backend, option, text or seed
-makes exactly that task stale.
+recipe, the inputs' content and the tools' identities, link the result from the cache or generate
+it into temp files, keep it in the cache, and rename it into place. The recipe digest is the
+task's one up-to-date check (``RecipeUnchanged``; doit keeps one key for it), so a changed
+backend, option, text or seed makes exactly that task stale.
+
+A task that fails keeps its last good targets: atomic writes leave no half file, and doit knows
+the task is stale, so it runs again next time; until a new result replaces them, the old files are
+what downstream tasks and the user have. Every failure becomes a doit failure naming stage, story
+and item; ``STORYBUILD_DEBUG=1`` adds the traceback.
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +26,15 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
+from .. import progress
+from ..backends.context import JobContext, job_context
 from ..errors import StorybuildError
 from ..store import journal
 from ..store.atomic import temp_path
 from ..store.cache import ArtifactCache
 from ..store.hashing import digest, file_digest
+from ..store.orphans import sweep_once
+from ..store.tools import identities, stage_tools
 
 Request = dict[str, Any]
 Plan = Callable[[], Request]
@@ -32,10 +43,16 @@ Build = Callable[[Request, dict[str, Path]], None]
 
 @dataclass
 class Runtime:
-    """What every action shares: the cache and the journal."""
+    """What every action shares: the cache, the journal and the state folder for job records."""
 
     cache: ArtifactCache
     journal: Path
+    state_dir: Path | None = None
+
+    @property
+    def state(self) -> Path:
+        """Where durable job records live: ``state_dir``, else the journal's folder."""
+        return Path(self.state_dir) if self.state_dir is not None else Path(self.journal).parent
 
 
 @dataclass
@@ -47,7 +64,8 @@ class Artifact:
     and returns the request handed to ``build``. ``inputs`` are the files ``build`` reads as data:
     their content goes into the cache key. ``deps`` are further files that make the task stale.
     ``after`` names tasks that must be built first without making this one stale (the thumbnail
-    and portraits come with ``final_mp4`` but do not change it).
+    and portraits come with ``final_mp4`` but do not change it). ``tools`` names the tools whose
+    identity enters the cache key; by default the stage's (``store.tools.stage_tools``).
     """
 
     stage: str
@@ -61,6 +79,7 @@ class Artifact:
     deps: list[str] = field(default_factory=list)
     after: list[str] = field(default_factory=list)
     title: str = ""
+    tools: tuple[str, ...] | None = None
 
     def task(self) -> dict[str, Any]:
         """The doit subtask dict."""
@@ -102,32 +121,90 @@ class RecipeUnchanged:
         return values.get(self.KEY) == self.digest
 
 
-def cache_key(artifact: Artifact, request: Request) -> str:
-    """The cache key: the recipe, the request and the inputs' content."""
-    inputs = {p: file_digest(p) for p in artifact.inputs}
-    return digest({"stage": artifact.stage, "recipe": artifact.recipe, "request": request, "inputs": inputs})
+# Which recipe value names the backend serving a stage, so its class can declare its tools.
+_CAPABILITY = {"tts": "tts", "sfx": "sfx", "character": "image", "scene": "image", "thumbnail": "image",
+               "animate": "animate"}
+# Bump when what goes into a cache key changes shape.
+_KEY_FORMAT = 2
+
+
+def tools_of(artifact: Artifact) -> tuple[str, ...]:
+    """The tools whose identities go into ``artifact``'s cache key."""
+    if artifact.tools is not None:
+        return artifact.tools
+    capability = _CAPABILITY.get(artifact.stage)
+    backend = None
+    chosen = artifact.recipe.get(capability) if capability else None
+    if isinstance(chosen, str) and chosen:
+        from ..backends import backend_class
+
+        try:
+            backend = backend_class(capability, chosen.split()[0])
+        except StorybuildError:
+            backend = None
+    return stage_tools(artifact.stage, backend)
+
+
+def cache_key(artifact: Artifact, request: Request, tools: dict[str, str] | None = None) -> str:
+    """The cache key: recipe, request, the inputs' content and the tools' identities; never a path.
+
+    A request value naming a file stands for that file's content, so a renamed story or a moved
+    build folder finds every artifact it made before.
+    """
+    digests = {os.path.normpath(p): file_digest(p) for p in artifact.inputs}
+    inputs = list(digests.values())
+    return digest({
+        "key": _KEY_FORMAT, "stage": artifact.stage, "recipe": artifact.recipe,
+        "request": _by_content(request, digests), "inputs": inputs,
+        "tools": tools or {},
+    })
+
+
+def _by_content(value: Any, digests: dict[str, str]) -> Any:
+    """``value`` with every path of an existing file replaced by that file's digest.
+
+    Inputs are hashed already; another file a request names (a listing of sounds, a portrait a
+    stage did not declare) is hashed here, so no story folder name ever reaches a key.
+    """
+    if isinstance(value, dict):
+        return {k: _by_content(v, digests) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_by_content(v, digests) for v in value]
+    if isinstance(value, Path) or (isinstance(value, str) and ("/" in value or os.sep in value)):
+        path = os.path.normpath(value)
+        if path not in digests and os.path.isfile(path):
+            digests[path] = file_digest(path)
+        if path in digests:
+            return f"xxh3:{digests[path]}"
+    return value
 
 
 def run(artifact: Artifact) -> dict[str, Any] | TaskFailed:
     """The doit action: reuse from the cache or generate, then place the targets atomically."""
     started = time.monotonic()
+    task = f"{artifact.stage}:{artifact.item}"
+    targets = {name: Path(path) for name, path in artifact.targets.items()}
     try:
+        for folder in {path.parent for path in targets.values()}:
+            sweep_once(folder)
         request = artifact.plan() if artifact.plan else {}
-        key = cache_key(artifact, request)
-        targets = {name: Path(path) for name, path in artifact.targets.items()}
-        cache = artifact.runtime.cache
-        if cache.fetch(key, targets):
-            outcome = "reused"
-        else:
-            _generate(artifact, request, key, targets)
-            outcome = "generated"
-    except StorybuildError as exc:
-        _remove_stale(artifact)
-        return TaskFailed(str(exc))
-    except OSError as exc:
-        _remove_stale(artifact)
-        where = f" ({exc.filename})" if exc.filename else ""
-        return TaskFailed(f"{exc.strerror or exc}{where}")
+        tools = identities(tools_of(artifact))
+        key = cache_key(artifact, request, tools)
+        context = JobContext(
+            stage=artifact.stage, item=artifact.item, key=key, state_dir=artifact.runtime.state,
+            progress=lambda status: progress.update(task, status),
+        )
+        with job_context(context):
+            cache = artifact.runtime.cache
+            if cache.fetch(key, targets, warn=progress.warn):
+                outcome = "reused"
+            else:
+                _generate(artifact, request, key, targets, tools)
+                outcome = "generated"
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a doit failure naming the task
+        return TaskFailed(failure_message(artifact, exc))
+    finally:
+        progress.update(task, "")
     seconds = round(time.monotonic() - started, 3)
     journal.append(
         artifact.runtime.journal,
@@ -136,13 +213,29 @@ def run(artifact: Artifact) -> dict[str, Any] | TaskFailed:
     return {"outcome": outcome, "seconds": seconds}
 
 
-def _remove_stale(artifact: Artifact) -> None:
-    """A failed task's old targets no longer match its recipe: remove them, never leave them."""
-    for path in artifact.targets.values():
-        Path(path).unlink(missing_ok=True)
+def failure_message(artifact: Artifact, exc: Exception) -> str:
+    """What the user reads when ``artifact``'s task fails with ``exc``: where, what, and what to do."""
+    story = artifact.item.partition("/")[0]
+    if isinstance(exc, StorybuildError):
+        error = exc
+    elif isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        error = StorybuildError(f"{exc.strerror or exc}{where}", file=exc.filename)
+    else:
+        error = StorybuildError(
+            f"unexpected {type(exc).__name__}: {exc} (a bug in storybuild or a backend; "
+            "run again with STORYBUILD_DEBUG=1 to see where, and report it)"
+        )
+    for name, value in (("stage", artifact.stage), ("story", story), ("item", artifact.item)):
+        if getattr(error, name, None) is None:
+            setattr(error, name, value)
+    message = error.located()
+    if os.environ.get("STORYBUILD_DEBUG", "") not in ("", "0"):
+        message += "\n" + "".join(traceback.format_exception(exc)).rstrip()
+    return message
 
 
-def _generate(artifact: Artifact, request: Request, key: str, targets: dict[str, Path]) -> None:
+def _generate(artifact: Artifact, request: Request, key: str, targets: dict[str, Path], tools: dict[str, str]) -> None:
     temps = {name: temp_path(path) for name, path in targets.items()}
     try:
         for path in temps.values():
@@ -151,7 +244,8 @@ def _generate(artifact: Artifact, request: Request, key: str, targets: dict[str,
         missing = [name for name, path in temps.items() if not path.is_file()]
         if missing:
             raise StorybuildError(f"the build produced no {', '.join(missing)}")
-        artifact.runtime.cache.store(key, temps)
+        about = {"stage": artifact.stage, "item": artifact.item, "recipe": artifact.recipe, "tools": tools}
+        artifact.runtime.cache.store(key, temps, about)
         for name, path in temps.items():
             path.replace(targets[name])
     finally:
