@@ -37,12 +37,12 @@ QUALITY: dict[str, tuple[float, float, float]] = {
     "standard": (1.0, 1.0, 1.0),
     "high": (1.5, 1.0, 1.0),
 }
-_RETRY_PAUSE = 2.0
 _OOM_WORDS = ("out of memory", "outofmemory", "cuda oom", "allocation on device")
 
 _clients: dict[str, Any] = {}
+_pools: dict[tuple[str, ...], Any] = {}
 _stores: dict[Path, Any] = {}
-_clients_lock = threading.Lock()
+_clients_lock = threading.RLock()
 
 
 class ComfyUIOptions(BaseModel):
@@ -53,7 +53,6 @@ class ComfyUIOptions(BaseModel):
     workflow: str | None = Field(None, description="template path, relative to the project or shipped")
     quality: Literal["draft", "standard", "high"] = "standard"
     takes: int = Field(3, ge=1, le=10, description="tries with new seeds before a bad output fails")
-    max_retries: int = Field(1, ge=0, le=5, description="re-runs of a job after a connection failure")
     negative: str = Field("", description="what the picture or sound must not have, where the map takes it")
 
 
@@ -72,6 +71,17 @@ def client_for(url: str) -> Any:
         if url not in _clients:
             _clients[url] = ComfyUIClient(url)
         return _clients[url]
+
+
+def pool_for(urls: list[str]) -> Any:
+    """One pool per set of servers for the whole process, over the process's one client per URL."""
+    from ..clients.pool import ComfyUIPool
+
+    key = tuple(urls)
+    with _clients_lock:
+        if key not in _pools:
+            _pools[key] = ComfyUIPool(list(urls), client=client_for)
+        return _pools[key]
 
 
 def job_store(path: Path) -> Any:
@@ -254,46 +264,45 @@ class ComfyUIBackend(Backend):
 
     def _run(self, workflow: Workflow, values: dict[str, Any], uploads: dict[str, Path], name: str,
              out: Path) -> Path:
-        """Run one job (re-attaching to a recorded one) and download its result beside ``out``."""
+        """Run one job on the pool (re-attaching to a recorded one); download its result beside ``out``."""
         from ..clients.comfyui import output_files
+        from ..services import services
 
         context = current_job()
         store, key = self._store(), (f"{context.key}/{name}" if context else None)
         recorded = store.lookup(key) if store else None
-        urls = self.urls
-        if recorded and recorded[0] in urls:
-            url, prompt_id = recorded
-        else:
-            url, prompt_id = urls[int(digest(key or name)[:8], 16) % len(urls)], uuid.uuid4().hex
-        client = client_for(url)
-        for attempt in range(self.options.max_retries + 1):
-            try:
-                filled = dict(values)
-                for field, path in uploads.items():
-                    filled[field] = client.upload(path)
-                prompt = workflow.fill(filled, prefix=f"storybuild/{prompt_id}")
-                if store and not recorded:
-                    store.record(key, url, prompt_id)
-                    recorded = (url, prompt_id)
-                outputs = client.run(prompt, prompt_id, timeout=self.timeout, on_progress=self._progress_sink())
-                files = output_files(outputs, workflow.output)
-                if not files:
-                    raise BackendError(f"node {workflow.output} returned no file")
-                ref = files[0]
-                # A temp name the orphan sweep recognises, should this process be killed mid-download.
-                dest = temp_path(out.with_suffix(Path(ref["filename"]).suffix))
-                client.download(ref, dest)
-                return dest
-            except TransientError as exc:
-                if attempt == self.options.max_retries:
-                    raise self._located(exc, workflow, url) from exc
-                if _pause():
-                    from ..stopping import Stopped
+        prompt_id = recorded[1] if recorded else uuid.uuid4().hex
+        pool = pool_for(self.urls)
+        services.ensure("comfyui")
 
-                    raise Stopped(f"stopped before retrying a ComfyUI job at {url}") from exc
-            except BackendError as exc:
-                raise self._located(exc, workflow, url) from exc
-        raise AssertionError("unreachable")
+        def prepare(client: Any) -> dict:
+            filled = dict(values)
+            for field, path in uploads.items():
+                filled[field] = client.upload(path)
+            return workflow.fill(filled, prefix=f"storybuild/{prompt_id}")
+
+        def record(url: str) -> None:
+            if store is not None:
+                store.record(key, url, prompt_id)
+
+        sink = self._progress_sink()
+        on_progress = sink
+        if sink is not None and len(pool.servers) > 1:
+            on_progress = lambda text: sink(f"{text}  [{pool.load()}]")  # noqa: E731
+        url = recorded[0] if recorded else (pool.servers[0].url if pool.servers else "")
+        try:
+            url, outputs = pool.run(prepare, prompt_id, timeout=self.timeout, on_progress=on_progress,
+                                    record=record, resume_on=recorded[0] if recorded else None)
+            files = output_files(outputs, workflow.output)
+            if not files:
+                raise BackendError(f"node {workflow.output} returned no file")
+            ref = files[0]
+            # A temp name the orphan sweep recognises, should this process be killed mid-download.
+            dest = temp_path(out.with_suffix(Path(ref["filename"]).suffix))
+            pool.server(url).client.download(ref, dest)
+            return dest
+        except BackendError as exc:
+            raise self._located(exc, workflow, url) from exc
 
     @staticmethod
     def _located(exc: BackendError, workflow: Workflow, url: str) -> BackendError:
@@ -326,9 +335,3 @@ class ComfyUIBackend(Backend):
         if sink is not None:
             sink(text)
 
-
-def _pause() -> bool:
-    """Wait before retrying a job; True if the build is stopping instead."""
-    from ..stopping import stop_requested
-
-    return stop_requested.wait(_RETRY_PAUSE)

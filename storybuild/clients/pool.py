@@ -60,7 +60,7 @@ class ComfyUIPool:
 
     def run(
         self,
-        prompt: dict,
+        prompt: dict | Callable[[ComfyUIClient], dict],
         prompt_id: str,
         *,
         timeout: float,
@@ -70,19 +70,22 @@ class ComfyUIPool:
     ) -> tuple[str, dict]:
         """Run ``prompt`` on some server; the server's URL and the history outputs.
 
-        ``record(url)`` is called before anything is submitted to ``url`` (so a crash can find the
-        job again); ``resume_on`` is a URL recorded by an earlier run of this job, tried first so
-        a restarted build re-attaches instead of submitting again.
+        ``prompt`` may be a function of the chosen server's client (it uploads the job's inputs
+        there and fills the workflow with the names the server gave them). ``record(url)`` is
+        called before anything is submitted to ``url``, so a crash can find the job again;
+        ``resume_on`` is a URL an earlier run of this job recorded, tried first so a restarted
+        build re-attaches instead of submitting again.
         """
         failed_over = False
         preferred = self.server(resume_on) if resume_on else None
         while True:
             server = self._acquire(preferred)
-            preferred = None
+            resuming, preferred = server is preferred, None
             try:
-                if record is not None:
+                filled = prompt(server.client) if callable(prompt) else prompt
+                if record is not None and not resuming:
                     record(server.url)
-                outputs = server.client.run(prompt, prompt_id, timeout=timeout, on_progress=on_progress)
+                outputs = server.client.run(filled, prompt_id, timeout=timeout, on_progress=on_progress)
             except (TransientError, BackendUnavailable) as exc:
                 self._set_aside(server, exc)
                 if failed_over or len(self.servers) == 1:
