@@ -222,3 +222,11 @@ def test_a_rejected_submission_leaves_nothing_behind(comfyui, client):
     with pytest.raises(WorkflowRejected):
         client.submit(image_prompt(ckpt="missing.safetensors"), "rejected")
     assert client._active == set() and client._classes == {}
+
+
+def test_a_lost_reply_to_post_prompt_does_not_queue_the_job_twice(comfyui, client):
+    comfyui.configure(lost_replies=1)
+    outputs = client.run(image_prompt(), "reply-lost", timeout=10)
+    assert output_files(outputs)
+    assert comfyui.requests.count(("POST", "/prompt")) == 1
+    assert comfyui.submissions == {"reply-lost": 1}

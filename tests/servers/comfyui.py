@@ -56,6 +56,7 @@ class Config:
     wrong_size_jobs: int = 0         # the next N jobs make images/videos half the asked width
     black_jobs: int = 0              # the next N jobs make all-black images
     http_errors: int = 0             # the next N HTTP requests (not /ws) answer 503
+    lost_replies: int = 0            # the next N POST /prompt are queued, then the connection drops unanswered
 
 
 class ComfyUIServer:
@@ -244,6 +245,10 @@ class ComfyUIServer:
         job = Job(self.number, pid, prompt, body.get("client_id"), body.get("extra_data") or {}, outputs_)
         self.pending.append(job)
         self._wakeup.set()
+        if self.config.lost_replies > 0:
+            self.config.lost_replies -= 1
+            request.transport.close()
+            raise ConnectionResetError("reply lost on purpose")
         if self.config.race:
             await asyncio.wait([asyncio.ensure_future(job.done.wait())], timeout=self.config.job_time + 5)
         return web.json_response({"prompt_id": pid, "number": job.number, "node_errors": {}})
