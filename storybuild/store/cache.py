@@ -184,7 +184,7 @@ class ArtifactCache:
                 return
             self._swept = True
         if (self.root / "tmp").is_dir():
-            sweep_orphans(self.root / "tmp", recursive=False)
+            sweep_orphans(self.root / "tmp", recursive=False, all_temp=True)
 
     def size(self) -> tuple[int, int]:
         """Number of entries and total bytes."""

@@ -72,16 +72,17 @@ def _writable_and_retry(function, path, exc_info) -> None:  # noqa: ANN001 - shu
     function(path)
 
 
-def sweep_orphans(folder: str | Path, *, recursive: bool = True) -> list[Path]:
+def sweep_orphans(folder: str | Path, *, recursive: bool = True, all_temp: bool = False) -> list[Path]:
     """Remove every orphaned temp file and staging folder under ``folder``; what was removed.
 
     ``storybuild prune`` calls it on the build folder and the cache; a build calls it on each
-    folder it writes into (``sweep_once``) and on the cache's staging area.
+    folder it writes into (``sweep_once``) and on the cache's staging area, where everything is
+    temporary (``all_temp``: unnamed leftovers of older versions go by age).
     """
     removed: list[Path] = []
     for top, dirs, files in os.walk(folder):
         for name in [*files, *dirs]:
-            parsed = parse_temp(name)
+            parsed = parse_temp(name) or (TempName(name, 0, 0) if all_temp else None)
             if parsed is None:
                 continue
             path = Path(top, name)

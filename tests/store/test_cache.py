@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -110,9 +111,12 @@ def test_a_killed_writers_staging_folder_is_swept_by_the_next_store(tmp_path):
     live = temp_path(root / "tmp" / "staging")  # this process's: a build still running
     live.mkdir()
     [orphan] = [p for p in (root / "tmp").iterdir() if p != live]
+    older = root / "tmp" / ("0a" * 16)  # an older storybuild's staging folder: a bare uuid
+    older.mkdir()
+    os.utime(older, (time.time() - 3600,) * 2)
     (tmp_path / "f").write_bytes(b"x")
     ArtifactCache(root).store("12" * 16, {"f": tmp_path / "f"})
-    assert not orphan.exists() and live.exists()
+    assert not orphan.exists() and not older.exists() and live.exists()
 
 
 def test_clear_empties_the_cache(tmp_path):
