@@ -225,6 +225,9 @@ class OpenAILLM(LLMBackend):
             raise BackendUnavailable(_failed[key], service=client.base_url)
 
     def _ask(self, question: str, schema: type[_Answer], **values: str) -> Any:
+        from ...services import services
+
+        services.ensure("llm")  # started on demand when [services.llm] says how; else a no-op
         self._ready()
         messages = self.template(question).messages(**values)
         if not self.options.think:
