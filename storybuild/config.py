@@ -19,6 +19,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
+from .publish.settings import YouTubeSettings
+from .services import ServiceSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -132,6 +134,10 @@ class Settings(_Strict):
     audio: AudioSettings = AudioSettings()
     video: VideoSettings = VideoSettings()
     servers: ServerSettings = ServerSettings()
+    youtube: YouTubeSettings = YouTubeSettings()
+    services: dict[str, ServiceSettings] = Field(
+        default_factory=dict, description="how to start comfyui / llm on demand (off when absent)"
+    )
     characters: dict[str, CharacterSettings] = Field(default_factory=dict)
 
     @field_validator("characters")
