@@ -25,8 +25,9 @@ DROPPED = ("_dropped", {})
 # so a server busy with other clients' prompts cannot grow it without end.
 _UNCLAIMED_PROMPTS = 256
 _UNCLAIMED_PER_PROMPT = 512
-# After a failed connect, wait this long before trying again: waiters poll meanwhile.
-_RECONNECT_PAUSE = 1.0
+# After a failed connect, wait before trying again (doubling per failure, up to the max): waiters
+# poll meanwhile, and a server that never completes the handshake costs one open_timeout per pause.
+_RECONNECT_PAUSE, _RECONNECT_PAUSE_MAX = 1.0, 30.0
 
 
 class EventStream:
@@ -35,12 +36,14 @@ class EventStream:
     def __init__(self, ws_url: str, *, open_timeout: float) -> None:
         self.ws_url = ws_url
         self.open_timeout = open_timeout
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the socket and queues; held briefly, by the reader too
+        self._connecting = threading.Lock()  # one connect at a time; held for a whole handshake
         self._socket: Any = None
         self._reader: threading.Thread | None = None
         self._queues: dict[str, queue.SimpleQueue] = {}
         self._unclaimed: OrderedDict[str, list[tuple[str, dict]]] = OrderedDict()
-        self._last_failure = 0.0
+        self._retry_at = 0.0
+        self._pause = _RECONNECT_PAUSE
         self._closed = False
         #: Bumped each time a socket is lost, so a waiter can tell it may have missed messages.
         self.drops = 0
@@ -54,10 +57,10 @@ class EventStream:
 
     def connect(self) -> bool:
         """Open the socket if it is not open; False (waiters poll instead) when that fails."""
-        with self._lock:
+        with self._connecting:
             if self._socket is not None:
                 return True
-            if self._closed or time.monotonic() - self._last_failure < _RECONNECT_PAUSE:
+            if self._closed or time.monotonic() < self._retry_at:
                 return False
             opened: dict[str, Any] = {}
             ready = threading.Event()
@@ -65,13 +68,15 @@ class EventStream:
                                       name=f"comfyui-ws {self.ws_url}")
             reader.start()
             ready.wait()
-            if "socket" not in opened:
-                self._last_failure = time.monotonic()
-                return False
-            # Set while the lock is held: the reader clears it on a drop only after this.
-            self._socket, self._reader = opened["socket"], reader
-            self.opened += 1
-            return True
+            with self._lock:
+                if "socket" not in opened or opened.get("lost"):
+                    self._retry_at = time.monotonic() + self._pause
+                    self._pause = min(self._pause * 2, _RECONNECT_PAUSE_MAX)
+                    return False
+                self._socket, self._reader = opened["socket"], reader
+                self._pause = _RECONNECT_PAUSE
+                self.opened += 1
+                return True
 
     def subscribe(self, prompt_id: str) -> queue.SimpleQueue:
         """The queue of ``prompt_id``'s messages, holding any that arrived before this call."""
@@ -110,13 +115,13 @@ class EventStream:
                          max_size=None) as socket:
                 opened["socket"] = socket
                 ready.set()
-                self._read(socket)
+                self._read(socket, opened)
         except (OSError, WebSocketException, TimeoutError):
             pass
         finally:
             ready.set()
 
-    def _read(self, socket: Any) -> None:
+    def _read(self, socket: Any, opened: dict[str, Any]) -> None:
         from websockets.exceptions import WebSocketException
 
         try:
@@ -128,6 +133,7 @@ class EventStream:
             pass
         finally:
             with self._lock:
+                opened["lost"] = True  # connect() must not install a socket that is already gone
                 if self._socket is socket:
                     self._socket = None
                 self.drops += 1
