@@ -3,8 +3,10 @@
 It knows nothing of stories or recipes. What it guarantees the backends on top of it: a job is
 submitted once per prompt_id unless the server lost it (``run`` looks in /history and /queue
 first, so a restarted build re-attaches); a dropped WebSocket falls back to polling /history; a
-job past its timeout or a build that is stopping interrupts its work on the server; every error
-names the server URL. The prompt_id is chosen by the caller, so messages that arrive before the
+job running longer than its timeout (queue time does not count) or a build that is stopping
+interrupts its work on the server; every error names the server URL. For a prompt_id just made,
+``submit`` then ``wait`` skips run's two looks; submitting the next job before waiting on this
+one keeps the server's queue fed (bench/comfyui_overhead.py: idle gap 0 ms instead of ~3-10 ms). The prompt_id is chosen by the caller, so messages that arrive before the
 POST reply are already routed (see ``comfyui_ws``). One client is safe to share between threads.
 """
 
