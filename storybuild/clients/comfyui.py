@@ -6,8 +6,9 @@ first, so a restarted build re-attaches); a dropped WebSocket falls back to poll
 job running longer than its timeout (queue time does not count) or a build that is stopping
 interrupts its work on the server; every error names the server URL. For a prompt_id just made,
 ``submit`` then ``wait`` skips run's two looks; submitting the next job before waiting on this
-one keeps the server's queue fed (bench/comfyui_overhead.py: idle gap 0 ms instead of ~3-10 ms). The prompt_id is chosen by the caller, so messages that arrive before the
-POST reply are already routed (see ``comfyui_ws``). One client is safe to share between threads.
+one keeps the server's queue fed (bench/comfyui_overhead.py: idle gap 0 ms instead of ~3-10 ms).
+The prompt_id is chosen by the caller, so messages that arrive before the POST reply are already
+routed (see ``comfyui_ws``). One client is safe to share between threads.
 """
 
 from __future__ import annotations
