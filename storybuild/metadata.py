@@ -54,13 +54,10 @@ def chapters(spans: list[tuple[float, float, str]]) -> tuple[list[Chapter], str]
     """Chapters from scene spans (start, end, title); none, with the reason, if rules cannot be met."""
     merged: list[list] = []  # [start, end, title]
     for start, end, title in spans:
-        if merged and merged[-1][1] - merged[-1][0] < MIN_CHAPTER_SECONDS:
-            merged[-1][1] = end  # the chapter so far is too short: this scene joins it
+        if merged and (end - start < MIN_CHAPTER_SECONDS or merged[-1][1] - merged[-1][0] < MIN_CHAPTER_SECONDS):
+            merged[-1][1] = end  # a short scene joins the chapter before; a short opening takes the next
         else:
             merged.append([start, end, title])
-    if len(merged) > 1 and merged[-1][1] - merged[-1][0] < MIN_CHAPTER_SECONDS:
-        last = merged.pop()
-        merged[-1][1] = last[1]
     if len(merged) < MIN_CHAPTERS or merged[-1][1] - merged[-1][0] < MIN_CHAPTER_SECONDS:
         total = spans[-1][1] - spans[0][0] if spans else 0.0
         note = (f"no chapters: {len(spans)} scene(s) over {total:.1f} s cannot make {MIN_CHAPTERS} chapters "

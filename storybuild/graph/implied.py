@@ -44,6 +44,7 @@ def implied_sounds_artifact(project: Project, entry: StoryEntry) -> Artifact:
         key = digest({"stage": "sfx", "recipe": recipe, "request": request, "inputs": {}})
         outcome = "reused"
         if not runtime.cache.fetch(key, {"cue.wav": target}):
+            target.parent.mkdir(parents=True, exist_ok=True)
             temp = temp_path(target)
             try:
                 project.backend(entry, "sfx").generate(SoundRequest(**request), temp)
@@ -79,5 +80,7 @@ def implied_sounds_artifact(project: Project, entry: StoryEntry) -> Artifact:
         stage="sfx", item=f"{entry.slug}/inferred", targets={"inferred.json": layout.inferred_sfx},
         recipe={"sfx": backend_recipe, "sample_rate": rate, "implied": 1,
                 "seeds": entry.seeds.get("sfx", {})},
-        plan=plan, build=build, runtime=runtime, inputs=[layout.sfx_plan], title="sounds the text implies",
+        # The plan is a dep, not an input: the manifest is made from the sounds (the request), so a
+        # plan change that leaves every sound alone (a gain, a line moved) links the old manifest.
+        plan=plan, build=build, runtime=runtime, deps=[layout.sfx_plan], title="sounds the text implies",
     )

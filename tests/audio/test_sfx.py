@@ -166,3 +166,22 @@ def test_impossible_requests_are_backend_errors(sfx: ProceduralSFX, tmp_path: Pa
         sfx.generate(SoundRequest(text="rain", duration=-1.0), tmp_path / "x.wav")
     with pytest.raises(BackendError, match="cannot write"):
         sfx.generate(SoundRequest(text="rain", duration=1.0), tmp_path / "missing" / "x.wav")
+
+
+def test_implied_cues_are_placed_inside_their_line_with_ids_of_their_own() -> None:
+    from storybuild.backends.llm import InferredCue
+    from storybuild.graph.sound import place_inferred
+    from storybuild.timeline import TimedLine, Timeline
+
+    lines = [TimedLine(id="0001", speaker="narrator", text="a", scene="s", start=1.0, end=3.0),
+             TimedLine(id="0002", speaker="narrator", text="b", scene="s", start=4.0, end=9.5)]
+    timeline = Timeline(sample_rate=48000, duration=10.0, scenes=[], lines=lines, cues=[])
+    asked = [InferredCue(line="0001", position=0.25, duration=2.0, text="a knock"),
+             InferredCue(line="0002", position=0.9, duration=5.0, text="wind"),
+             InferredCue(line="0002", position=0.0, text="rain"),
+             InferredCue(line="0099", text="a line that does not exist")]
+    placed = place_inferred(timeline, asked, gain=-6.0)
+    assert [(c.id, c.start, c.duration) for c in placed] == [
+        ("i0001-1", 1.5, 2.0), ("i0002-1", 8.95, 1.05), ("i0002-2", 4.0, 2.0)]
+    assert all(c.inferred and c.gain_db == -6.0 for c in placed)
+    assert not any(c.id.isdigit() for c in placed)  # never an explicit cue's id

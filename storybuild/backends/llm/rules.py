@@ -106,7 +106,7 @@ class RulesLLM(LLMBackend):
     def infer_cues(self, story: Story) -> list[InferredCue]:
         """A sound for each sound word a narrated line uses, unless a ``{cue}`` already sits there."""
         # A line holding a {cue}, or right after one, already has its sound.
-        explicit = {cue.line for cue in story.cues} | {cue.line + 1 for cue in story.cues if cue.anchor == "between"}
+        explicit = {cue.line + (cue.anchor == "between") for cue in story.cues}
         cues = []
         for line in story.lines:
             if line.speaker != NARRATOR or line.index in explicit:
