@@ -114,6 +114,7 @@ def test_check_and_build_reject_the_same_settings(project):
     cases = {
         '[characters.greta]\nlook = "old"\n': "stories/tiny/story.toml:1: [characters.greta]: greta never speaks",
         "[tts]\noptions = { rate = 9000 }\n": "[tts] options of 'espeak': rate",
+        '[characters.ada]\nvoice = "zz9"\n': "stories/tiny/story.toml:2: characters.ada.voice: espeak has no voice 'zz9'",
     }
     story = project.story("tiny")
     original = story.read_text(encoding="utf-8")
