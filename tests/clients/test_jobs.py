@@ -76,7 +76,8 @@ def test_a_build_killed_mid_job_reattaches_without_a_second_submission(comfyui, 
         assert time.monotonic() < end and first.poll() is None
         time.sleep(0.01)
     first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
+    first.communicate(timeout=10)
+    assert first.returncode == -signal.SIGKILL
     assert prompt_id not in comfyui.history  # killed mid-job, the server still working
     second = start(store, comfyui.url, "scene-b")
     out, err = second.communicate(timeout=60)
