@@ -52,7 +52,8 @@ def scene_prompt_artifacts(project: Project, entry: StoryEntry) -> Iterator[Arti
         yield Artifact(
             stage="scene_prompt", item=f"{entry.slug}/{scene.id}",
             targets={"prompt.json": layout.scene_prompt(scene.id)},
-            recipe={**asking, "description": scene.description, "style": style, "characters": scene.speakers},
+            recipe={**asking, "description": scene.description, "style": style, "characters": scene.speakers,
+                    "language": story.language},
             build=build, runtime=project.runtime, title=f"what scene {scene.id} shows",
         )
 

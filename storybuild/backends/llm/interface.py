@@ -82,7 +82,12 @@ class LLMBackend(Backend):
 
     @abstractmethod
     def scene_prompt(self, story: Story, scene: Scene, style: str) -> ScenePrompt:
-        """The picture of ``scene`` in ``style``: prompt, place, props, time, weather, camera."""
+        """The picture of ``scene`` in ``style``: prompt, place, props, time, weather, camera.
+
+        The answer may depend on the scene's description, ``style``, who speaks in the scene and
+        the story's language only: that is the question's recipe, so editing another scene does
+        not ask it again.
+        """
 
     @abstractmethod
     def infer_cues(self, story: Story) -> list[InferredCue]:
