@@ -25,10 +25,11 @@ import av
 
 from ..errors import MediaError
 from ..store.atomic import atomic_output
-from .ffmpeg import run_ffmpeg
+from .encoding import h264_args, mp4_args
+from .ffmpeg import run_ffmpeg, work_timeout
 from .probe import MediaInfo, frame_count, parameter_sets, probe
 
-__all__ = ["JoinResult", "Transition", "cuts_cleanly_at", "h264_args", "join_clips"]
+__all__ = ["JoinResult", "Transition", "cuts_cleanly_at", "join_clips"]
 
 Transition = Literal["cut", "crossfade"]
 
@@ -42,23 +43,29 @@ class JoinResult:
     encoded: int
 
 
-def h264_args(crf: int, preset: str) -> list[str]:
-    """The x264 arguments storybuild encodes with; clips joined by copy must share them."""
-    return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
+# One piece of a concat listing: a file, the frames to skip at its start, and the frames to take.
+Entry = tuple[Path, int, int]
 
 
-# One line of a concat listing: a file, and the time (seconds) to start it from, or None.
-Entry = tuple[Path, float | None]
+def _concat_list(entries: Sequence[Entry], listing: Path, fps: int) -> None:
+    """Write an ffconcat listing that states each piece's start and length exactly.
 
-
-def _concat_list(entries: Sequence[Entry], listing: Path) -> None:
+    Without ``duration``, the concat demuxer starts each file where the previous one's container
+    duration ends; FFmpeg 5.1 reads that in milliseconds (2.084 s for 50 frames at 24 fps), so
+    every boundary slipped a few ticks and the track stopped being exactly 24 fps. Durations are
+    whole microseconds taken as differences of the rounded cumulative ends, so no rounding error
+    accumulates however many pieces there are.
+    """
     # The concat demuxer reads single-quoted paths; a quote inside one is closed, escaped, reopened.
     lines = ["ffconcat version 1.0"]
-    for path, inpoint in entries:
+    done = 0
+    for path, skip, frames in entries:
         lines.append("file '" + str(Path(path).resolve()).replace("'", "'\\''") + "'")
-        if inpoint is not None:
-            # Whole microseconds, rounded up so the demuxer's seek cannot land a frame early.
-            lines.append(f"inpoint {math.ceil(inpoint * 1_000_000)}us")
+        if skip:
+            # Rounded up so the demuxer's seek cannot land a frame early.
+            lines.append(f"inpoint {math.ceil(skip * 1_000_000 / fps)}us")
+        start, done = done, done + frames
+        lines.append(f"duration {round(done * 1_000_000 / fps) - round(start * 1_000_000 / fps)}us")
     listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -97,18 +104,21 @@ def join_clips(
     if len(sizes) > 1:
         raise MediaError(f"cannot join clips of different sizes into {out.name}: {sorted(sizes)}")
     total = sum(frames)
+    width, height = sizes.pop()
+    timeout = work_timeout(total, width, height)
     fade_frames = min(round(fade * fps), *frames)
     if len(clips) == 1:
         with atomic_output(out) as part:
             shutil.copyfile(clips[0], part)
         result = JoinResult(total, total, 0)
     elif transition == "crossfade" and fade_frames >= 1:
-        result = _join_crossfade(clips, infos, frames, out, fps, fade_frames, crf, preset)
+        encoder = _Encoder(fps, crf, preset, timeout)
+        result = _join_crossfade(clips, infos, frames, out, fade_frames, encoder)
     elif _copyable(clips, infos, fps):
-        _join_copy([(clip, None) for clip in clips], out)
+        _join_copy([(clip, 0, n) for clip, n in zip(clips, frames)], out, fps, timeout)
         result = JoinResult(total, total, 0)
     else:
-        _join_reencode(clips, out, fps, total, crf, preset)
+        _join_reencode(clips, out, total, _Encoder(fps, crf, preset, timeout))
         result = JoinResult(total, 0, total)
     made = frame_count(out)
     if made != total:
@@ -122,17 +132,30 @@ def _copyable(clips: Sequence[Path], infos: Sequence[MediaInfo], fps: int) -> bo
     return formats == {("h264", "yuv420p", fps)} and len({parameter_sets(clip) for clip in clips}) == 1
 
 
-def _join_copy(entries: Sequence[Entry], out: Path) -> None:
+def _join_copy(entries: Sequence[Entry], out: Path, fps: int, timeout: float) -> None:
     listing = out.with_name(f".{out.stem}.concat.txt")
     try:
-        _concat_list(entries, listing)
+        _concat_list(entries, listing, fps)
         with atomic_output(out) as part:
             run_ffmpeg(
-                ["-f", "concat", "-safe", "0", "-i", listing, "-map", "0:v", "-c", "copy", part],
-                f"joining {len(entries)} pieces into {out.name}",
+                ["-f", "concat", "-safe", "0", "-i", listing, "-map", "0:v", "-c", "copy", *mp4_args(fps), part],
+                f"joining {len(entries)} pieces into {out.name}", timeout=timeout,
             )
     finally:
         listing.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class _Encoder:
+    """How a join encodes what it cannot copy: the clips' own x264 settings, and its time limit."""
+
+    fps: int
+    crf: int
+    preset: str
+    timeout: float
+
+    def args(self) -> list[str]:
+        return [*h264_args(self.crf, self.preset), *mp4_args(self.fps)]
 
 
 def _normalise(fps: int) -> str:
@@ -140,17 +163,17 @@ def _normalise(fps: int) -> str:
     return f"settb=1/{fps},setpts=N,format=yuv420p,setsar=1"
 
 
-def _join_reencode(clips: list[Path], out: Path, fps: int, total: int, crf: int, preset: str) -> None:
+def _join_reencode(clips: list[Path], out: Path, total: int, encoder: _Encoder) -> None:
+    fps = encoder.fps
     parts = [f"[{i}:v]{_normalise(fps)}[v{i}]" for i in range(len(clips))]
     labels = "".join(f"[v{i}]" for i in range(len(clips)))
     graph = ";".join(parts + [f"{labels}concat=n={len(clips)}:v=1:a=0[out]"])
     inputs = [arg for clip in clips for arg in ("-i", clip)]
     with atomic_output(out) as part:
         run_ffmpeg(
-            [*inputs, "-filter_complex", graph, "-map", "[out]", "-frames:v", str(total), "-r", str(fps),
-             *h264_args(crf, preset), part],
-            f"re-encoding {len(clips)} clips into {out.name}",
-        )  # fmt: skip
+            [*inputs, "-filter_complex", graph, "-map", "[out]", "-frames:v", str(total), *encoder.args(), part],
+            f"re-encoding {len(clips)} clips into {out.name}", timeout=encoder.timeout,
+        )
 
 
 def cuts_cleanly_at(clip: Path, frame: int, fps: int) -> bool:
@@ -176,14 +199,13 @@ def cuts_cleanly_at(clip: Path, frame: int, fps: int) -> bool:
     return packets[at][1] and max(index[:at], default=-1) < frame and min(index[at:]) == frame
 
 
-def _fade_in(
-    previous: Path, clip: Path, frames: int, out: Path, fps: int, fade: int, crf: int, preset: str
-) -> None:
+def _fade_in(previous: Path, clip: Path, frames: int, out: Path, fade: int, encoder: _Encoder) -> None:
     """Encode the first ``frames`` frames of ``clip`` fading in over ``previous``'s held last frame.
 
     One ffmpeg per boundary, not one graph for the whole story: a graph with every scene as an
     input kept every decoder's queue full (600 MB for 24 scenes at 720p) and grew with the story.
     """
+    fps = encoder.fps
     # Only the previous clip's tail is decoded (from the keyframe before its last half second);
     # reverse + trim keeps its last frame.
     held = f"[0:v]reverse,trim=end_frame=1,tpad=stop_mode=clone:stop={fade},{_normalise(fps)}[held]"
@@ -193,21 +215,15 @@ def _fade_in(
     )
     run_ffmpeg(
         ["-sseof", "-0.5", "-i", previous, "-i", clip, "-filter_complex", graph, "-map", "[out]",
-         "-frames:v", str(frames), *h264_args(crf, preset), out],
-        f"fading {clip.name} in over {previous.name}",
+         "-frames:v", str(frames), *encoder.args(), out],
+        f"fading {clip.name} in over {previous.name}", timeout=encoder.timeout,
     )  # fmt: skip
 
 
 def _join_crossfade(
-    clips: list[Path],
-    infos: list[MediaInfo],
-    frames: list[int],
-    out: Path,
-    fps: int,
-    fade: int,
-    crf: int,
-    preset: str,
+    clips: list[Path], infos: list[MediaInfo], frames: list[int], out: Path, fade: int, encoder: _Encoder
 ) -> JoinResult:
+    fps = encoder.fps
     parts = [out.with_name(f".{out.stem}.fade{i}.mp4") for i in range(len(clips))]
     # Tails are copied until a faded part's parameter sets differ from its clip's: then this
     # join's encoder settings are not the clips', and every later boundary would differ alike.
@@ -222,26 +238,25 @@ def _join_crossfade(
                 and cuts_cleanly_at(clip, fade, fps)
             )  # fmt: skip
             if tail:
-                _fade_in(previous, clip, fade, part, fps, fade, crf, preset)
+                _fade_in(previous, clip, fade, part, fade, encoder)
                 if parameter_sets(part) == parameter_sets(clip):
-                    entries += [(part, None), (clip, fade / fps)]
+                    entries += [(part, 0, fade), (clip, fade, frames[i] - fade)]
                     encoded += fade
                     continue
                 copying = False
-            _fade_in(previous, clip, frames[i], part, fps, fade, crf, preset)
-            entries.append((part, None))
+            _fade_in(previous, clip, frames[i], part, fade, encoder)
+            entries.append((part, 0, frames[i]))
             encoded += frames[i]
         # The first clip is copied when it matches what follows it, else re-encoded to match.
         first = clips[0]
         if not _copyable([first, parts[1]], [infos[0], probe(parts[1])], fps):
             run_ffmpeg(
-                ["-i", first, "-vf", _normalise(fps), "-frames:v", str(frames[0]), *h264_args(crf, preset),
-                 parts[0]],
-                f"re-encoding {first.name} to match the faded clips",
-            )  # fmt: skip
+                ["-i", first, "-vf", _normalise(fps), "-frames:v", str(frames[0]), *encoder.args(), parts[0]],
+                f"re-encoding {first.name} to match the faded clips", timeout=encoder.timeout,
+            )
             first = parts[0]
             encoded += frames[0]
-        _join_copy([(first, None), *entries], out)
+        _join_copy([(first, 0, frames[0]), *entries], out, fps, encoder.timeout)
     finally:
         for part in parts:
             part.unlink(missing_ok=True)

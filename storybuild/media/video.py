@@ -1,7 +1,8 @@
 """Muxing the finished mp4 and checking it is what it must be; joining clips lives in join.py.
 
-Scene lengths are planned from the narration, so the final video lasts as long as its audio to
-within one frame.
+Scene lengths are planned from the narration, so the final video has exactly as many frames as
+the audio's length rounds to, at exactly the project's frame rate; ``verify_final`` holds every
+finished file to that, whichever ffmpeg made it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,10 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import BackendUnavailable, MediaError, VerificationError
 from ..store.atomic import atomic_output
-from .ffmpeg import has_libass, run_ffmpeg
-from .join import JoinResult, h264_args, join_clips
+from .chapters import add_chapters
+from .encoding import AUDIO_RATE, h264_args, mp4_args
+from .ffmpeg import has_libass, run_ffmpeg, work_timeout
+from .join import JoinResult, join_clips
 from .probe import MediaInfo, frame_count, probe
 
 __all__ = ["FinalSpec", "JoinResult", "join_clips", "moov_before_mdat", "mux_final", "verify_final"]
@@ -37,18 +41,43 @@ def _ffmetadata_escape(value: str) -> str:
     return value
 
 
-def _ffmetadata(chapters: Sequence[tuple[float, float, str]], tags: Mapping[str, str]) -> str:
+def _ffmetadata(tags: Mapping[str, str]) -> str:
     lines = [";FFMETADATA1"]
     lines += [f"{_ffmetadata_escape(key)}={_ffmetadata_escape(value)}" for key, value in tags.items()]
-    for start, end, title in chapters:
-        lines += [
-            "[CHAPTER]",
-            "TIMEBASE=1/1000",
-            f"START={round(start * 1000)}",
-            f"END={round(end * 1000)}",
-            f"title={_ffmetadata_escape(title)}",
-        ]
     return "\n".join(lines) + "\n"
+
+
+def _filter_value(value: str) -> str:
+    """``value`` escaped to stand as one option value inside a filter graph (both parsing levels)."""
+    for char in ("\\", "'", ":"):
+        value = value.replace(char, "\\" + char)
+    for char in ("\\", "'", "[", "]", ",", ";"):
+        value = value.replace(char, "\\" + char)
+    return value
+
+
+def _burn_filter(srt_name: str) -> str:
+    """The ``subtitles`` filter for a plainly named .srt, with the shipped fonts when they exist.
+
+    fontconfig may know no fonts at all (a slim container); libass then draws nothing. The fonts
+    pip installs (storybuild.fonts) are handed over with ``fontsdir`` and asked for by family.
+    """
+    try:
+        from ..fonts import fonts_dir
+
+        folder = fonts_dir()
+    except (ImportError, BackendUnavailable):
+        return f"subtitles={srt_name}"
+    return (
+        f"subtitles={srt_name}:fontsdir={_filter_value(str(folder))}"
+        f":force_style={_filter_value('FontName=Noto Sans')}"
+    )
+
+
+def _whole_rate(fps: Fraction, video: Path) -> int:
+    if fps.denominator != 1:
+        raise MediaError(f"{video} runs at {fps} fps, not a whole frame rate; rebuild it (doit forget video)")
+    return int(fps)
 
 
 def _language(code: str) -> str:
@@ -63,12 +92,14 @@ def encode_soundtrack(wav: Path, out: Path, bitrate: str = "192k") -> None:
     its own step: it runs beside the animation, and a picture-only change re-muxes in a second.
     """
     wav, out = Path(wav).resolve(), Path(out).resolve()
+    sound = probe(wav)
+    seconds = (sound.audio.duration if sound.audio else None) or sound.duration or 0.0
     with atomic_output(out) as part:
         run_ffmpeg(
-            ["-i", wav, "-map", "0:a:0", "-c:a", "aac", "-b:a", bitrate, "-ar", "48000", "-ac", "2",
-             "-movflags", "+faststart", part],
-            f"encoding {wav.name} as AAC",
-        )
+            ["-i", wav, "-map", "0:a:0", "-c:a", "aac", "-b:a", bitrate, "-ar", str(AUDIO_RATE), "-ac", "2",
+             *mp4_args(), "-movflags", "+faststart", part],
+            f"encoding {wav.name} as AAC", timeout=work_timeout(audio_seconds=seconds),
+        )  # fmt: skip
 
 
 def mux_final(
@@ -88,9 +119,11 @@ def mux_final(
     """Write the publishable mp4: H.264, AAC 48 kHz stereo, mov_text subtitles, chapters, tags.
 
     ``audio`` may be a wav (encoded here) or AAC already (``encode_soundtrack``; copied).
+    ``chapters`` are (start, end, title) and should tile the film: an mp4 chapter list stores
+    starts only, so each chapter ends where the next begins and the last where the film ends.
 
-    The video is copied untouched when it already lasts as long as the audio (within one frame);
-    otherwise, or to burn subtitles in, it is re-encoded, held or trimmed to the audio's length.
+    The video is copied untouched when it has exactly as many frames as the audio's length
+    rounds to; otherwise, or to burn subtitles in, it is re-encoded, held or trimmed to that.
     Burnt-in subtitles replace the soft track rather than doubling it. Moov goes first
     (faststart) so players and upload pages can start before the whole file arrives.
     """
@@ -99,7 +132,7 @@ def mux_final(
     info, have = probe(video), frame_count(video)
     if info.video is None or info.video.fps is None:
         raise MediaError(f"{video} has no video stream with a frame rate")
-    fps = info.video.fps
+    fps = _whole_rate(info.video.fps, video)
     sound = probe(audio)
     if sound.audio is None:
         raise MediaError(f"{audio} has no audio stream")
@@ -108,7 +141,7 @@ def mux_final(
         raise MediaError(f"{audio} has no length to give the video")
     want = round(seconds * fps)
     burn = burn_subtitles and subtitles is not None
-    copy = not burn and abs(have - seconds * fps) <= 1
+    copy = not burn and have == want
     if burn and not has_libass():
         raise BackendUnavailable(
             "cannot burn subtitles: this ffmpeg has no working 'subtitles' filter (libass); "
@@ -116,8 +149,7 @@ def mux_final(
         )
     tags = {**metadata, "title": title} if title else metadata
     language = _language(tags.pop("language", "eng"))
-    # A chapter running past the audio would lengthen the file through the chapter track.
-    chapters = [(start, min(end, seconds), name) for start, end, name in chapters if start < seconds]
+    marks = [(start, name) for start, _, name in chapters if start < seconds]
     work = out.parent
     meta_file = work / f".{out.stem}.ffmetadata.txt"
     # A plain name in the output folder, because the subtitles filter parses its path argument;
@@ -125,21 +157,26 @@ def mux_final(
     burn_file = work / f".burn-{hashlib.sha256(str(out).encode()).hexdigest()[:16]}.srt"
     try:
         meta_file.parent.mkdir(parents=True, exist_ok=True)
-        meta_file.write_text(_ffmetadata(chapters, tags), encoding="utf-8")
+        meta_file.write_text(_ffmetadata(tags), encoding="utf-8")
         args: list[Any] = ["-i", video, "-i", audio, "-f", "ffmetadata", "-i", meta_file]
         soft = subtitles is not None and not burn
         if soft:
             args += ["-i", Path(subtitles).resolve()]
         args += ["-map", "0:v:0", "-map", "1:a:0"] + (["-map", "3:s:0"] if soft else [])
-        args += ["-map_metadata", "2", "-map_chapters", "2"]
+        # Chapters are added afterwards as a chpl box alone (chapters.py), never as a text track.
+        args += ["-map_metadata", "2", "-map_chapters", "-1"]
         if copy:
             args += ["-c:v", "copy"]
         else:
+            # The length is cut in the graph, not with -frames:v: FFmpeg 5.1 ends the whole output
+            # when the video reaches its frame limit, losing the audio still queued (a 4.5 s mux
+            # kept 3.6 s of sound).
             filters = [f"tpad=stop_mode=clone:stop={want - have}"] if want > have else []
+            filters.append(f"trim=end_frame={want}")
             if burn:
                 shutil.copyfile(subtitles, burn_file)
-                filters.append(f"subtitles={burn_file.name}")
-            args += (["-vf", ",".join(filters)] if filters else []) + ["-frames:v", str(want)]
+                filters.append(_burn_filter(burn_file.name))
+            args += ["-vf", ",".join(filters)]
             args += h264_args(crf, preset)
         if sound.audio.codec == "aac":
             args += ["-c:a", "copy"]
@@ -148,11 +185,19 @@ def mux_final(
         args += ["-metadata:s:a:0", f"language={language}"]
         if soft:
             args += ["-c:s", "mov_text", "-metadata:s:s:0", f"language={language}"]
+        width, height = info.video.width or 0, info.video.height or 0
+        timeout = work_timeout(0 if copy else want, width, height, audio_seconds=seconds)
         with atomic_output(out) as part:
-            run_ffmpeg([*args, "-movflags", "+faststart", part], f"muxing {out.name}", cwd=work)
+            run_ffmpeg([*args, *mp4_args(fps), "-movflags", "+faststart", part], f"muxing {out.name}",
+                       cwd=work, timeout=timeout)
+            add_chapters(part, marks)
     finally:
         meta_file.unlink(missing_ok=True)
         burn_file.unlink(missing_ok=True)
+
+
+# Durations read back from mp4 tables may differ from exact fractions by float rounding, no more.
+_TICK = 1e-4
 
 
 class FinalSpec(BaseModel):
@@ -201,11 +246,14 @@ def verify_final(path: Path, expect: FinalSpec | Mapping[str, Any]) -> MediaInfo
             problems.append(f"pixel format {video.pix_fmt}, not yuv420p")
         if (video.width, video.height) != (spec.width, spec.height):
             problems.append(f"size {video.width}x{video.height}, not {spec.width}x{spec.height}")
-        if video.fps is None or abs(float(video.fps) - spec.fps) > 0.01:
+        # Exact: an average rate of 761856/31745 meant timestamps off the frame grid (ffmpeg 5.1).
+        if video.fps != Fraction(spec.fps).limit_denominator(1001):
             problems.append(f"frame rate {video.fps}, not {spec.fps:g}")
-        length = frame_count(path) / spec.fps
-        if abs(length - spec.duration) > frame + 1e-6:
-            problems.append(f"video lasts {length:.3f}s, not {spec.duration:.3f}s")
+        frames, want = frame_count(path), round(spec.duration * spec.fps)
+        if frames != want:
+            problems.append(f"video has {frames} frames, not the {want} of {spec.duration:.3f}s")
+        elif video.duration is not None and abs(video.duration - frames * frame) > _TICK:
+            problems.append(f"video track lasts {video.duration:.6f}s, not its {frames} frames' {frames * frame:.6f}s")
     if audio is None:
         problems.append("no audio stream")
     else:
@@ -213,6 +261,8 @@ def verify_final(path: Path, expect: FinalSpec | Mapping[str, Any]) -> MediaInfo
             problems.append(f"audio codec {audio.codec}, not aac")
         if (audio.sample_rate, audio.channels) != (48000, 2):
             problems.append(f"audio is {audio.sample_rate} Hz x{audio.channels}, not 48000 Hz stereo")
+        if audio.duration is None or abs(audio.duration - spec.duration) > frame / 2 + _TICK:
+            problems.append(f"audio lasts {audio.duration}s, not {spec.duration:.3f}s (within half a frame)")
     if info.duration is None or abs(info.duration - spec.duration) > frame + 1e-6:
         problems.append(f"file lasts {info.duration}s, not {spec.duration:.3f}s (within one frame)")
     if spec.subtitles and subtitle is None:

@@ -16,6 +16,9 @@ from storybuild.media.probe import frame_count, parameter_sets
 
 from . import FPS, SIZE, decode, make_clip, make_png
 
+# Once per ffmpeg on the machine (conftest.py): timing and joins must hold with each.
+pytestmark = pytest.mark.usefixtures("each_ffmpeg")
+
 FADE = 0.25
 K = round(FADE * FPS)  # 6 frames
 

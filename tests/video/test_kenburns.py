@@ -19,6 +19,9 @@ from storybuild.media.segments import segment_lengths
 
 from . import FPS, SIZE, decode, make_png
 
+# Once per ffmpeg on the machine (conftest.py): timing and joins must hold with each.
+pytestmark = pytest.mark.usefixtures("each_ffmpeg")
+
 
 def request(image: Path, frames: int, **changes: object) -> ClipRequest:
     fields = dict(image=image, frames=frames, fps=FPS, width=SIZE[0], height=SIZE[1], motion="scene-1")

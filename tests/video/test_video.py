@@ -19,6 +19,9 @@ from storybuild.media.video import join_clips, moov_before_mdat, mux_final, veri
 
 from . import FPS, SIZE, decode, make_clip, make_png, make_wav, write_srt
 
+# Once per ffmpeg on the machine (conftest.py): timing and joins must hold with each.
+pytestmark = pytest.mark.usefixtures("each_ffmpeg")
+
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)
 CUES = [(0.5, 1.25, "Once upon a time,"), (1.5, 3.5, "a fox found\na fiddle.")]
 CHAPTERS = [(0.0, 1.5, "The fox"), (1.5, 3.0, "The fiddle"), (3.0, 4.0, "The end")]
@@ -141,7 +144,8 @@ def test_mux_final_has_everything_a_publishable_file_needs(tmp_path: Path, scene
 
 
 @pytest.mark.parametrize(
-    ("seconds", "frames", "copied"), [(4.5, 108, False), (3.5, 84, False), (96.6 / FPS, 96, True)]
+    ("seconds", "frames", "copied"),
+    [(4.5, 108, False), (3.5, 84, False), (96.4 / FPS, 96, True), (96.6 / FPS, 97, False)],
 )
 def test_mux_final_holds_or_trims_video_to_the_audio(
     tmp_path: Path, scenes: Path, seconds: float, frames: int, copied: bool
@@ -213,6 +217,9 @@ def test_verify_final_catches_wrong_duration(tmp_path: Path, scenes: Path) -> No
     chapters = [(0, 2, "a"), (2, 9, "b"), (9, 10, "c")]
     mux_final(scenes, make_wav(tmp_path / "mix.wav", 4.0), out, chapters=chapters)
     assert probe(out).chapters == (Chapter(0, 2, "a"), Chapter(2, 4, "b"))
-    verify_final(out, dict(width=320, height=180, fps=FPS, duration=4.0 + 0.9 / FPS, subtitles=False))
+    verify_final(out, dict(width=320, height=180, fps=FPS, duration=4.0 + 0.4 / FPS, subtitles=False))
+    # The video must have exactly the frames the audio's length rounds to, and the audio that length.
+    with pytest.raises(VerificationError, match="video has 96 frames, not the 97 of 4.025s; audio lasts"):
+        verify_final(out, dict(width=320, height=180, fps=FPS, duration=4.0 + 0.6 / FPS, subtitles=False))
     with pytest.raises(VerificationError, match="lasts"):
         verify_final(out, dict(width=320, height=180, fps=FPS, duration=4.2, subtitles=False))

@@ -7,7 +7,8 @@ steps; scaling the still up first (``oversample``) makes each step a fraction of
 pixel. Measured with a tracked edge at 720p: 0.6 px RMS jitter at 1x, 0.3 px at 2x, 0.2 px at
 3x, while zoompan's cost grows from ~4% to ~10% to ~25% of an encode's CPU time: 2x is the
 default. On 2 cores a 20 s clip encodes at ~3.9x real time at 720p and ~1.7x at 1080p; x264
-dominates, and its own thread count (1.5 per core) beat every ``-threads`` setting tried.
+dominates. x264 runs a fixed number of threads (media/encoding.py), so the bytes do not depend
+on the machine's cores; on 2 cores that cost nothing measurable (bench/ffmpeg_determinism.py).
 The move is picked from a stable hash of the scene id and seed, so a rebuild gives the same
 picture and neighbouring scenes differ.
 """
@@ -22,7 +23,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import BackendError
-from ...media.ffmpeg import run_ffmpeg
+from ...media.encoding import h264_args, mp4_args
+from ...media.ffmpeg import run_ffmpeg, work_timeout
 from ...store.atomic import atomic_output
 from .interface import AnimateBackend, ClipRequest
 
@@ -126,11 +128,13 @@ class KenBurnsAnimate(AnimateBackend):
                     "-i", request.image,
                     "-vf", graph,
                     "-frames:v", str(request.frames),
-                    "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf),
-                    "-pix_fmt", "yuv420p",
+                    *h264_args(options.crf, options.preset),
                     *(keys if len(marks) > 1 else []),
                     "-an", "-sn", "-dn",
+                    *mp4_args(request.fps),
                     part,
                 ],
                 f"kenburns clip {Path(out).name}",
+                # Scaling and zoompan work on the oversampled picture, so it sets the time allowed.
+                timeout=work_timeout(request.frames, big_w, big_h),
             )  # fmt: skip
