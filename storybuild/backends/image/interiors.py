@@ -16,11 +16,13 @@ import numpy as np
 
 from .canvas import Canvas, Light
 from .furnishings import FURNISHERS, wall_clock
+from .street import draw_view_across
 from .palette import RGB, Palette, mix, shade
 from .scenery import draw_weather
 from .spec import SceneSpec
 
 BRASS: RGB = (190, 148, 66)
+TOWN_ROOMS = ("cafe", "bakery", "shop", "tavern")  # their windows look across a street
 GLASS: RGB = (170, 206, 204)
 
 
@@ -275,6 +277,8 @@ def _room(c: Canvas, pal: Palette, spec: SceneSpec, rng: np.random.Generator) ->
     _wall_around(c, pal.wall, window, floor_top)
     if spec.room == "barn":
         _planks(c, pal.wall, floor_top)
+    if spec.room in TOWN_ROOMS:
+        draw_view_across(c, pal, spec, window, rng)
     draw_weather(c, pal, spec, rng, box=window)
     _window(c, pal, window)
     if spec.snow:

@@ -232,6 +232,8 @@ def _draw_land(c: Canvas, pal: Palette, spec: SceneSpec, rng: np.random.Generato
     c.poly(ridge(rng, hz + 0.08, 0.1, 1.2), mix(pal.mid, pal.fog, 0.35 if spec.fog else 0.1))
     if spec.village:
         _draw_village(c, pal, spec, hz + 0.06, rng)
+    if spec.barn:
+        _draw_barn(c, pal, spec, 0.5 + float(rng.choice([-0.28, 0.28])), hz + 0.14)
     if spec.trees:
         draw_forest_rows(c, pal, spec, rng)
     c.poly(ridge(rng, 0.9, 0.08, 0.8), pal.near)
@@ -308,6 +310,21 @@ def _draw_village(c: Canvas, pal: Palette, spec: SceneSpec, base: float, rng: np
             c.poly([(x + w * 0.35, base - h * 0.6), (x + w * 0.6, base - h * 0.6), (x + w * 0.6, base - h * 0.3),
                     (x + w * 0.35, base - h * 0.3)], pal.lamp)
         x += w * float(rng.uniform(1.1, 1.8))
+
+
+def _draw_barn(c: Canvas, pal: Palette, spec: SceneSpec, x: float, base: float) -> None:
+    """A red barn in the middle distance: gambrel roof, a white-trimmed cross-braced door."""
+    red, trim, w = mix((160, 50, 40), pal.far, 0.2), mix((236, 230, 220), pal.far, 0.2), c.dx(0.14)
+    c.poly([(x - w, base), (x + w, base), (x + w, base - 0.12), (x + w * 0.7, base - 0.19), (x, base - 0.23),
+            (x - w * 0.7, base - 0.19), (x - w, base - 0.12)], red, outline=pal.ink, width=0.002)
+    door = c.dx(0.05)
+    c.poly([(x - door, base), (x + door, base), (x + door, base - 0.09), (x - door, base - 0.09)], shade(red, 0.8),
+           outline=trim, width=0.003)
+    c.line([(x - door, base - 0.09), (x + door, base)], trim, 0.003)
+    c.line([(x + door, base - 0.09), (x - door, base)], trim, 0.003)
+    if spec.time in ("night", "predawn", "dusk"):
+        c.poly([(x - c.dx(0.02), base - 0.17), (x + c.dx(0.02), base - 0.17), (x + c.dx(0.02), base - 0.14),
+                (x - c.dx(0.02), base - 0.14)], pal.lamp)
 
 
 def _draw_castle(c: Canvas, pal: Palette, spec: SceneSpec, x: float, base: float) -> None:

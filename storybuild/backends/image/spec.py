@@ -62,6 +62,7 @@ class SceneSpec:
     storm: bool = False
     wind: bool = False
     cloudy: bool = False
+    barn: bool = False
     sea: bool = False
     boats: bool = False
     lighthouse: bool = False
@@ -139,6 +140,7 @@ def read_scene(prompt: str, style: str = "", facts: SceneFacts | None = None) ->
         storm=weather == "storm",
         wind=weather == "wind",
         cloudy=weather in ("cloudy", "storm", "rain", "snow"),
+        barn=outdoors and _any(words, "barn", "farmhouse", "stable"),
         sea=sea,
         boats=_any(words, "boat", "boats", "ship", "ships", "fishing", "sail", "sails"),
         lighthouse=_any(words, "lighthouse"),

@@ -99,3 +99,28 @@ def draw_street(c: Canvas, pal: Palette, spec: SceneSpec, rng: np.random.Generat
         for tx in (0.28, 0.72):
             _cafe_table(c, pal, tx, 0.92)
     return 0.95
+
+
+def draw_view_across(c: Canvas, pal: Palette, spec: SceneSpec, box: tuple[float, float, float, float],
+                     rng: np.random.Generator) -> None:
+    """The house fronts across the street, as a shop's or café's window shows them."""
+    x0, y0, x1, y1 = box
+    lit = spec.time in ("night", "predawn", "dusk")
+    x = x0
+    while x < x1:
+        width = min(x1 - x, (x1 - x0) * float(rng.uniform(0.3, 0.5)))
+        top = y0 + (y1 - y0) * float(rng.uniform(0.25, 0.45))
+        front = mix(FRONTS[int(rng.integers(len(FRONTS)))], pal.sky_low, 0.35)
+        c.poly([(x, y1), (x + width, y1), (x + width, top), (x, top)], front, outline=shade(front, 0.7), width=0.0015)
+        for row in range(2):
+            wy = top + 0.03 + row * 0.07
+            if wy + 0.04 > y1:
+                break
+            for k in range(2):
+                wx = x + width * (0.3 + 0.4 * k)
+                if wx + c.dx(0.014) > x1:
+                    continue
+                glass = pal.lamp if lit and rng.random() < 0.6 else mix(pal.sky_low, (60, 70, 90), 0.45)
+                c.poly([(wx - c.dx(0.012), wy), (wx + c.dx(0.012), wy), (wx + c.dx(0.012), wy + 0.04),
+                        (wx - c.dx(0.012), wy + 0.04)], glass)
+        x += width
