@@ -15,7 +15,7 @@ from ...story.model import NARRATOR, Scene, Story
 from . import vocabulary as vocab
 from .interface import CastGuess, InferredCue, LLMBackend, Metadata, ScenePrompt, VisibleCharacter
 
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 
 _SHE = re.compile(r"\b(she|her|hers|herself)\b", re.IGNORECASE)
 _HE = re.compile(r"\b(he|him|his|himself)\b", re.IGNORECASE)
