@@ -100,7 +100,9 @@ def load_credentials(channel: str = "default") -> Any:
         creds = credentials.Credentials.from_authorized_user_info(data, data.get("scopes") or SCOPES)
         if data.get("token_uri"):
             # from_authorized_user_info always uses Google's endpoint; the file names the one that issued it.
-            creds = creds.with_token_uri(data["token_uri"])
+            # The copy forgets the expiry (google-auth 2.63), which would make an expired token look valid.
+            expiry, creds = creds.expiry, creds.with_token_uri(data["token_uri"])
+            creds.expiry = expiry
     except ValueError as exc:
         raise ConfigError(f"the YouTube token at {path} is incomplete ({_reason(exc)}): {_login_hint(channel)}") from exc
     if not creds.valid:

@@ -21,6 +21,7 @@ from .api import YouTubeApi
 from .quota import Ledger
 from .record import marker, read_json, video_url, write_json
 from .settings import YouTubeSettings
+from .streams import streams_digest
 from .upload import upload_once
 
 __all__ = ["Release", "Step", "VideoChanged", "plan", "publish"]
@@ -63,9 +64,12 @@ def _stamped(resource: dict, content: str) -> dict:
 
 
 def _current(release: Release, settings: YouTubeSettings, content: str) -> dict | None:
-    """The recorded video of this release's file; None when it must be uploaded."""
+    """The recorded video of this release's file; None when it must be uploaded.
+
+    A file rewritten with the same picture and sound (a new soft subtitle track) is the same video.
+    """
     current = read_json(release.record).get("video")
-    if current and current.get("content") != content:
+    if current and current.get("content") != content and current.get("streams") != streams_digest(release.video):
         if settings.on_video_change == "refuse":
             raise VideoChanged(
                 f"{release.video} changed after it was published as {current['url']}, and YouTube cannot replace "
@@ -135,7 +139,8 @@ def publish(
         current = {
             "id": video["id"], "url": video_url(video["id"]), "content": content,
             "uploaded": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "sent": resource, "digests": {"resource": sent, "video": content},
+            "streams": streams_digest(release.video), "sent": resource,
+            "digests": {"resource": sent, "video": content},
         }
         status = video.get("status", {})
         wanted = resource["status"].get("privacyStatus")

@@ -37,7 +37,7 @@ class Site:
     def settings(self, youtube: dict, story: dict | None = None) -> None:
         """Write storybuild.toml's [youtube] table (endpoint and 256 KiB chunks always)."""
         values = {"api_endpoint": self.fake.url, "chunk_kib": 256, **youtube}
-        lines = ["[youtube]"] + [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+        lines = ["[youtube]"] + [f"{key} = {json.dumps(value)}" for key, value in values.items() if value is not None]
         (self.root / "storybuild.toml").write_text("\n".join(lines) + "\n")
 
     def env(self) -> dict[str, str]:
