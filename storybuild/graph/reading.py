@@ -30,7 +30,7 @@ def style_of(entry: StoryEntry) -> str:
     return entry.story.style or entry.settings.style
 
 
-def _asking(project: Project, entry: StoryEntry, question: str) -> dict:
+def question_recipe(project: Project, entry: StoryEntry, question: str) -> dict:
     """The recipe part every question shares: which backend answers it, and how it is asked."""
     return {
         "llm": project.backend_recipe(entry, "llm"),
@@ -42,7 +42,7 @@ def _asking(project: Project, entry: StoryEntry, question: str) -> dict:
 def scene_prompt_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
     """prompts/<scene>.json: each scene's description read as a picture."""
     story, layout, style = entry.story, entry.layout, style_of(entry)
-    asking = _asking(project, entry, "scene_prompt")
+    asking = question_recipe(project, entry, "scene_prompt")
     for scene in story.scenes:
 
         def build(request: Request, out: dict[str, Path], scene: Scene = scene) -> None:
@@ -79,7 +79,7 @@ def cues_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
 
     yield Artifact(
         stage="cues", item=entry.slug, targets={"cues.json": layout.inferred_cues},
-        recipe={**_asking(project, entry, "infer_cues"), "story": _cue_question(story)},
+        recipe={**question_recipe(project, entry, "infer_cues"), "story": _cue_question(story)},
         build=build, runtime=project.runtime, title=f"sounds implied in {story.title}",
     )
 
@@ -105,7 +105,7 @@ def metadata_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact
 
     yield Artifact(
         stage="metadata", item=f"{entry.slug}/answer", targets={"answer.json": layout.metadata_answer},
-        recipe={**_asking(project, entry, "metadata"), **question}, build=ask, runtime=project.runtime,
+        recipe={**question_recipe(project, entry, "metadata"), **question}, build=ask, runtime=project.runtime,
         title=f"title, description and tags of {story.title}",
     )
 
