@@ -79,7 +79,8 @@ def cues_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
 
     yield Artifact(
         stage="cues", item=entry.slug, targets={"cues.json": layout.inferred_cues},
-        recipe={**question_recipe(project, entry, "infer_cues"), "story": _cue_question(story)},
+        recipe={**question_recipe(project, entry, "infer_cues"), "story": _cue_question(story),
+                "language": story.language},
         build=build, runtime=project.runtime, title=f"sounds implied in {story.title}",
     )
 
