@@ -85,19 +85,40 @@ def _act(artifact: Artifact) -> dict[str, Any] | TaskFailed:
     return {}
 
 
-def _release(project: Project, entry: StoryEntry, item: str, video: str, record: str, **extra: Any):
+@dataclass
+class Publication:
+    """One video a story publishes: the story's final.mp4, or one of its Shorts."""
+
+    item: str
+    video: str
+    record: str
+    main: bool
+
+
+def publications(entry: StoryEntry) -> list[Publication]:
+    """What ``entry`` publishes: final.mp4, and the Shorts when ``youtube.shorts`` is on."""
+    layout = entry.layout
+    made = [Publication(entry.slug, layout.final_mp4, posixpath.join(layout.dir, "youtube.json"), True)]
+    if entry.settings.youtube.shorts:
+        made += [Publication(f"{entry.slug}/{scene.id}", short_path(entry, scene.id),
+                             short_path(entry, scene.id, ".youtube.json"), False) for scene in short_scenes(entry)]
+    return made
+
+
+def release(project: Project, entry: StoryEntry, publication: Publication):
+    """The ``Release`` of ``publication``, read from the built files (they must exist)."""
     from ..publish.publisher import Release
     from ..publish.record import state_path
     from ..publish.release import video_resource
 
-    layout = entry.layout
-    settings = entry.settings.youtube
-    suffix = " #Shorts" if item != entry.slug else ""
+    layout, settings = entry.layout, entry.settings.youtube
+    extra = {"thumbnail": project.path(layout.thumbnail), "captions": project.path(layout.srt),
+             "playlist": settings.playlist} if publication.main else {}
     return Release(
-        item=item, video=project.path(video), record=project.path(record),
-        state=state_path(project.runtime.state, item),
+        item=publication.item, video=project.path(publication.video), record=project.path(publication.record),
+        state=state_path(project.runtime.state, publication.item),
         resource=video_resource(project.path(layout.metadata), project.path(layout.description), settings,
-                                entry.story.language, title_suffix=suffix),
+                                entry.story.language, title_suffix="" if publication.main else " #Shorts"),
         language=settings.language or entry.story.language, **extra,
     )
 
@@ -105,35 +126,29 @@ def _release(project: Project, entry: StoryEntry, item: str, video: str, record:
 def publish_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
     """youtube.json: final.mp4 uploaded once, then kept in step; the Shorts too with ``youtube.shorts``."""
     layout, settings = entry.layout, entry.settings.youtube
-    made = [(entry.slug, layout.final_mp4, posixpath.join(layout.dir, "youtube.json"), True)]
-    if settings.shorts:
-        made += [(f"{entry.slug}/{scene.id}", short_path(entry, scene.id), short_path(entry, scene.id, ".youtube.json"),
-                  False) for scene in short_scenes(entry)]
-    for item, video, record, main in made:
-        files = [layout.thumbnail, layout.srt] if main else []
+    for publication in publications(entry):
 
-        def build(request: Request, out: dict[str, Path], item: str = item, video: str = video,
-                  record: str = record, main: bool = main) -> None:
+        def build(request: Request, out: dict[str, Path], publication: Publication = publication) -> None:
             from ..publish.publisher import publish
             from ..publish.session import open_api
 
-            extra = {"thumbnail": project.path(layout.thumbnail), "captions": project.path(layout.srt),
-                     "playlist": settings.playlist} if main else {}
-            release = _release(project, entry, item, video, record, **extra)
             api = open_api(settings, project.runtime.state)
-            task = f"publish:{item}"
-            publish(release, api, settings, api.ledger, progress.warn,
+            task = f"publish:{publication.item}"
+            publish(release(project, entry, publication), api, settings, api.ledger, progress.warn,
                     lambda done, total: progress.update(task, f"uploaded {done * 100 // max(total, 1)}%"))
 
+        files = [layout.thumbnail, layout.srt] if publication.main else []
         yield PublishTask(
-            stage="publish", item=item, targets={"youtube.json": record},
+            stage="publish", item=publication.item, targets={"youtube.json": publication.record},
             recipe={"youtube": settings.model_dump(mode="json"), "language": entry.story.language},
             build=build, runtime=project.runtime,
-            deps=[video, layout.metadata, layout.description, *files], title=f"publish {item} on YouTube",
+            deps=[publication.video, layout.metadata, layout.description, *files],
+            title=f"publish {publication.item} on YouTube",
         )
 
 
 shorts = Stage("shorts", "Cut vertical Shorts, captions and title burned in (shorts/<scene>.mp4)", shorts_artifacts)
 publish = Stage("publish", "Upload to YouTube once and keep it in step (youtube.json); never a default", publish_artifacts)
 
-__all__ = ["publish", "publish_artifacts", "short_scenes", "shorts", "shorts_artifacts"]
+__all__ = ["Publication", "publications", "publish", "publish_artifacts", "release", "short_scenes", "shorts",
+           "shorts_artifacts"]

@@ -24,7 +24,7 @@ from .settings import YouTubeSettings
 from .streams import streams_digest
 from .upload import upload_once
 
-__all__ = ["Release", "Step", "VideoChanged", "plan", "publish"]
+__all__ = ["Release", "Step", "VideoChanged", "cost", "plan", "publish"]
 
 RECORD_VERSION = 1
 

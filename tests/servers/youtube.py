@@ -29,6 +29,8 @@ import trustme
 BLOCK = 256 * 1024
 CHANNEL = "UCfakechannel"
 UPLOADS = "UUfakechannel"
+SCOPES = ["https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube.readonly",
+          "https://www.googleapis.com/auth/youtube.force-ssl"]
 
 
 @dataclass
@@ -226,6 +228,15 @@ def _point(verb: str, path: str, query: dict, headers: Any) -> str | None:
 
 
 def _token(fake: FakeYouTube, form: dict) -> tuple[int, dict]:
+    if form.get("grant_type", [""])[0] == "authorization_code":
+        if form.get("code", [""])[0] != "fake-code":
+            return 400, {"error": "invalid_grant", "error_description": "Malformed auth code."}
+        refresh = f"1//fake-refresh-{uuid.uuid4().hex}"
+        fake.refresh_tokens[refresh] = True
+        access = f"ya29.fake-access-{uuid.uuid4().hex}"
+        fake.access.add(access)
+        return 200, {"access_token": access, "refresh_token": refresh, "expires_in": 3599, "token_type": "Bearer",
+                     "scope": form.get("scope", [""])[0] or " ".join(SCOPES)}
     refresh = form.get("refresh_token", [""])[0]
     if form.get("grant_type", [""])[0] != "refresh_token" or not fake.refresh_tokens.get(refresh):
         return 400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
