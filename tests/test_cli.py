@@ -88,7 +88,9 @@ def test_check_asks_each_backends_server(project):
 
 def test_prune_removes_what_no_task_makes(project):
     project.add_story("tiny")
-    project.doit("tts")
+    project.doit("final_wav")
+    listed = sorted((project.build / "tiny" / "sfx").glob("i*.wav"))  # listed in sfx/inferred.json
+    assert listed
     lines = project.build / "tiny" / "lines"
     stale = lines / "0099.wav"
     stale.write_bytes(b"RIFF")
@@ -102,8 +104,9 @@ def test_prune_removes_what_no_task_makes(project):
     assert "removed build/tiny/lines/0099.wav" in asked.stdout and "pass --yes" in asked.stdout
     assert not stale.exists() and gone.exists() and len(list(lines.glob("*.wav"))) == 6
     assert project.storybuild("prune", "--yes").returncode == 0 and not gone.exists()
+    assert all(path.is_file() for path in listed)
     mark = project.mark()
-    result = project.doit("tts")
+    result = project.doit("final_wav")
     assert project.records()[mark:] == [] and "nothing to do" in result.stdout
 
 

@@ -13,6 +13,7 @@ other story builds as usual.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -87,20 +88,38 @@ def _is_temp(name: str) -> bool:
     return name.startswith(".") and ".tmp" in name
 
 
+def _listed(manifest: Path) -> Iterator[str]:
+    """The ``"file"`` entries of a JSON target: what a task makes when their number is known late."""
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("file"), str):
+                yield item["file"]
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 def orphans(project: Project, entry: StoryEntry, stage: str | None = None) -> list[Path]:
     """Files in ``entry``'s build folder that no current task makes (temp files excepted).
 
-    With ``stage``, only the folders that hold that stage's items alone (``lines/``, ``scenes/``):
-    the files directly in ``build/<story>/`` belong to several stages, so only ``storybuild
-    prune`` judges them.
+    A task's files are its targets, and the files its JSON targets list as ``{"file": path}``
+    (sfx/inferred.json lists the implied sounds, whose number only the task knows). With
+    ``stage``, only the folders that hold that stage's items alone (``lines/``, ``scenes/``): the
+    files directly in ``build/<story>/`` belong to several stages, so only ``storybuild prune``
+    judges them.
     """
     made = story_artifacts(project, entry)
     if made is None:
         return []
-    targets = {
-        os.path.normpath(project.path(target)) for artifacts in made.values()
-        for artifact in artifacts for target in artifact.targets.values()
-    }
+    declared = [target for artifacts in made.values() for a in artifacts for target in a.targets.values()]
+    listed = [file for target in declared if target.endswith(".json") for file in _listed(project.path(target))]
+    targets = {os.path.normpath(project.path(target)) for target in declared + listed}
     if stage is None:
         folders, recurse = [project.path(entry.layout.dir)], True
     else:
