@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Alignment", "align", "normalize", "number_words", "tokens", "word_error_rate"]
+__all__ = ["Alignment", "align", "normalize", "number_words", "token_starts", "tokens", "word_error_rate"]
 
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -179,3 +179,25 @@ def align(reference: Sequence[str], hypothesis: Sequence[str]) -> Alignment:
 def word_error_rate(script: str, heard: str) -> float:
     """The word error rate of ``heard`` against ``script``, both normalized."""
     return align(normalize(script), normalize(heard)).wer
+
+
+def token_starts(script: str, heard: Sequence[tuple[str, float]]) -> list[float | None]:
+    """When each whitespace token of ``script`` began, from the heard ``(word, start)`` pairs; None where unknown.
+
+    Both sides are normalized and aligned; a token takes the start of the first heard word aligned
+    with any of its words (a match or a substitution), so "12" gets the time of "twelve" and a
+    misheard word still has its time. A token the voice skipped has None.
+    """
+    spans = tokens(script)
+    owner = [number for number, (_, words) in enumerate(spans) for _ in words]
+    hypothesis: list[str] = []
+    times: list[float] = []
+    for word, start in heard:
+        for part in normalize(word):
+            hypothesis.append(part)
+            times.append(start)
+    starts: list[float | None] = [None] * len(spans)
+    for ref, hyp in align([w for _, words in spans for w in words], hypothesis).pairs:
+        if ref is not None and hyp is not None and starts[owner[ref]] is None:
+            starts[owner[ref]] = times[hyp]
+    return starts

@@ -45,3 +45,13 @@ def test_number_words() -> None:
 def test_alignment_pairs_every_word() -> None:
     alignment = align(["a", "b", "c"], ["a", "x", "c", "d"])
     assert alignment.pairs == [(0, 0), (1, 1), (2, 2), (None, 3)]
+
+
+def test_script_tokens_take_the_times_of_the_words_heard_for_them() -> None:
+    from storybuild.wer import token_starts
+
+    heard = [("They", 0.0), ("climbed", 0.2), ("91", 0.6), ("steps", 1.1), ("toge", 1.4), ("slowly.", 2.0)]
+    assert token_starts("They climbed the ninety-one steps together, slowly.", heard) == [
+        0.0, 0.2, None, 0.6, 1.1, 1.4, 2.0,
+    ]
+    assert token_starts("Twelve men.", [("12", 0.3), ("men.", 0.7)]) == [0.3, 0.7]
