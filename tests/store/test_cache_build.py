@@ -78,7 +78,8 @@ def test_a_noop_run_spawns_no_ffmpeg_and_another_ffmpeg_misses_the_cache(built_t
     fake.chmod(0o755)
     path = f"{fake_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     env = built_tiny.env
-    built_tiny.env = lambda: {**env(), "PATH": path}
+    # On PATH, and named by the variable that picks an ffmpeg over the bundled one.
+    built_tiny.env = lambda: {**env(), "PATH": path, "STORYBUILD_FFMPEG": str(fake)}
     try:
         built_tiny.doit("final_mp4")
         assert not log.exists(), "a no-op run must not run ffmpeg, not even for its identity"
