@@ -15,6 +15,7 @@ from ..story.model import Cue, Line
 from ..subtitles import cards, to_srt, to_vtt
 from .artifact import Artifact, Request
 from .project import Project, StoryEntry
+from .reading import question_recipe
 
 
 def cast_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
@@ -24,7 +25,9 @@ def cast_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
         "characters": [[c.name, c.gender] for c in story.characters],
         "overrides": {k: v.model_dump() for k, v in sorted(settings.characters.items())},
         "language": story.language,
-        "llm": project.backend_recipe(entry, "llm"),
+        **question_recipe(project, entry, "cast"),
+        # The question reads the whole script (what characters say and what is said of them).
+        "script": [[s.id, s.description, [[ln.speaker, ln.text] for ln in s.lines]] for s in story.scenes],
         "tts": project.backend_recipe(entry, "tts"),
     }
     voices_dir = Path(layout.source_dir) / "voices"
@@ -59,9 +62,17 @@ def tts_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
             stage="tts", item=f"{entry.slug}/{line.id}", targets={"line.wav": layout.line_wav(line.id)},
             recipe=recipe, plan=_speech_plan(layout.cast, line, story.language),
             build=_speech_build(project, entry), runtime=project.runtime,
-            inputs=[samples[line.speaker]] if line.speaker in samples else [], deps=[layout.cast],
+            inputs=_sample_files(project, samples.get(line.speaker)), deps=[layout.cast],
             title=f"{line.speaker}: {line.text[:40]}",
         )
+
+
+def _sample_files(project: Project, sample: str | None) -> list[str]:
+    """A voice sample and, when it has one, its transcript: a cloning backend reads both."""
+    if sample is None:
+        return []
+    transcript = Path(sample).with_suffix(".reference.txt").as_posix()
+    return [sample, transcript] if project.path(transcript).is_file() else [sample]
 
 
 def _speech_plan(cast_path: str, line: Line, language: str):

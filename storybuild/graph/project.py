@@ -82,6 +82,7 @@ class Project:
             self.config: ProjectConfig | None = ProjectConfig(self.root)
             self.settings = self.config.settings
             _use_ffmpeg(self.settings.video.ffmpeg)
+            _configure_services(self.root, self.settings)
         except StorybuildError as exc:
             self.config, self.settings, self.error = None, Settings(), exc
         self.runtime = Runtime(
@@ -128,10 +129,12 @@ class Project:
     def _backend_recipe(self, capability: str, settings: Settings, layout: StoryLayout) -> tuple[dict, str]:
         """The validated recipe of a backend choice, shared by every story that makes the same one."""
         choice = getattr(settings, capability)
-        key = (capability, choice.backend, canonical_json(choice.options))
+        # The connection settings reach recipe() for the rare backend whose output depends on one
+        # (an LLM model named only in servers.llm_model), so the key holds that one too.
+        key = (capability, choice.backend, canonical_json(choice.options), settings.servers.llm_model)
         if key not in self._recipes:
             try:
-                recipe = backend_class(capability, choice.backend).recipe(choice.options)
+                recipe = backend_class(capability, choice.backend).recipe(choice.options, servers=settings.servers)
             except ValidationError as exc:
                 problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
                 sources = f"{PROJECT_FILE} or {layout.story_toml}"
@@ -228,6 +231,16 @@ class Project:
     def broken(self) -> list[StoryEntry]:
         """The stories that cannot be built, with their errors."""
         return [entry for entry in self.stories if entry.error is not None]
+
+
+def _configure_services(root: Path, settings: Settings) -> None:
+    """Tell the process's services how to start ComfyUI or the model server (``[services.*]``)."""
+    from ..services import services
+
+    services.configure({
+        name: spec if spec.cwd is None or spec.cwd.is_absolute() else spec.model_copy(update={"cwd": root / spec.cwd})
+        for name, spec in settings.services.items()
+    })
 
 
 def _use_ffmpeg(choice: str) -> None:

@@ -70,7 +70,7 @@ def final_mp4_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
         recipe={"title": story.title, "metadata": metadata, "burn": video.burn_subtitles, "mux": 1},
         plan=plan, build=build, runtime=project.runtime,
         inputs=[layout.video, layout.final_m4a, layout.srt], deps=[layout.timeline],
-        after=[f"thumbnail:{entry.slug}"]
+        after=[f"thumbnail:{entry.slug}", f"metadata:{entry.slug}"]
         + [f"character:{entry.slug}/{c.name}" for c in story.characters if c.name != NARRATOR],
         title=f"video of {story.title}",
     )
