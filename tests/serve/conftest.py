@@ -122,12 +122,21 @@ def serve(built):
         values.setdefault("webhook_secret", "test-secret")
         config = ServeConfig(root=Path(root or built.root), port=free_port(), **values)
         manager = serve_in_thread(config)
-        stack.append(manager)
-        return manager.__enter__()
+        server = manager.__enter__()
+        stopped = []
+
+        def stop() -> None:
+            if not stopped:
+                stopped.append(True)
+                manager.__exit__(None, None, None)
+
+        server.stop = stop
+        stack.append(stop)
+        return server
 
     yield start
-    for manager in reversed(stack):
-        manager.__exit__(None, None, None)
+    for stop in reversed(stack):
+        stop()
 
 
 def _wait_healthy(url: str, limit: float = 30, process: subprocess.Popen | None = None) -> None:
