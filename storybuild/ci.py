@@ -95,3 +95,58 @@ jobs:
             build/${{{{ matrix.story }}}}/thumbnail.png
             build/${{{{ matrix.story }}}}/story.srt
 """
+
+
+def _changed(args) -> int:
+    from pathlib import Path
+
+    from .changes import changed_stories, format_changed
+
+    print(format_changed(changed_stories(Path(args.root).resolve(), args.since), args.format))
+    return 0
+
+
+def _ci(args) -> int:
+    from pathlib import Path
+
+    from .store.atomic import write_text
+
+    target = Path(args.root).resolve() / ".github" / "workflows" / "storybuild.yml"
+    if target.exists() and not args.force:
+        print(f"storybuild: {target} exists; --force replaces it")
+        return 1
+    write_text(target, github_workflow(install=args.install, python=args.python, branch=args.branch))
+    print(f"wrote {target}; commit it, and set the AWS_* secrets for the remote cache (docs/ci.md)")
+    return 0
+
+
+def add_commands(commands) -> None:
+    """``storybuild changed`` and ``storybuild ci github``."""
+    import argparse
+
+    formatter = argparse.RawDescriptionHelpFormatter
+    changed = commands.add_parser(
+        "changed", help="name the stories whose build inputs changed since a git ref",
+        description="Compare each story's input digest (its files, effective settings, the workflow and"
+        " prompt templates it uses, the storybuild version) at a git ref and now, and print the stories"
+        " that differ.", formatter_class=formatter,
+        epilog="examples:\n  storybuild changed --since origin/main\n"
+        "  storybuild changed --since HEAD~1 --format matrix   {\"story\": [...], \"any\": true} for a CI matrix",
+    )
+    changed.add_argument("--since", required=True, metavar="REF", help="a git commit, branch or tag")
+    changed.add_argument("--format", choices=("lines", "matrix"), default="lines",
+                         help="one slug a line (default), or JSON for a CI matrix")
+    changed.set_defaults(run=_changed)
+    ci = commands.add_parser(
+        "ci", help="write a CI workflow that rebuilds only changed stories",
+        description="Write .github/workflows/storybuild.yml: one job finds the changed stories, a matrix job"
+        " per story builds final_mp4 with the remote cache and pushes what it made.",
+        formatter_class=formatter, epilog="examples:\n  storybuild ci github\n"
+        "  storybuild ci github --install \"pip install -r requirements.txt\" --force",
+    )
+    ci.add_argument("provider", choices=("github",))
+    ci.add_argument("--install", default="pip install 'storybuild[s3]'", help="how the runners install storybuild")
+    ci.add_argument("--python", default="3.11")
+    ci.add_argument("--branch", default="main", help="pushes to this branch rebuild what changed")
+    ci.add_argument("--force", action="store_true", help="replace an existing workflow file")
+    ci.set_defaults(run=_ci)

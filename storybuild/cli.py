@@ -245,9 +245,11 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument("--dry-run", action="store_true", help="list what would be removed; remove nothing")
     prune.add_argument("--yes", action="store_true", help="remove deleted stories' build folders without asking")
     prune.set_defaults(run=_prune)
+    from .ci import add_commands as add_ci
     from .publish.commands import add_commands as add_publishing
     from .serve.commands import add_commands as add_serving
 
+    add_ci(commands)
     add_publishing(commands)
     add_serving(commands)
     return parser

@@ -99,3 +99,13 @@ def test_unknown_ref_is_a_clear_error(repo: Path) -> None:
 def test_against_the_empty_tree_every_story_is_new(repo: Path) -> None:
     empty = _git(repo, "hash-object", "-t", "tree", "/dev/null").strip()
     assert changed_stories(repo, empty) == ["alpha", "beta", "gamma"]
+
+
+def test_the_command_prints_a_matrix(repo: Path) -> None:
+    import json
+    import sys
+
+    (repo / "stories" / "beta" / "story.txt").write_text(STORY.format(title="beta 3"), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "storybuild.cli", "--root", str(repo), "changed", "--since", "HEAD",
+                           "--format", "matrix"], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == {"story": ["beta"], "any": True}

@@ -47,3 +47,15 @@ def test_first_push_base_is_the_empty_tree_git_can_archive(tmp_path) -> None:
                            capture_output=True, text=True, check=True).stdout.strip()
     archive = subprocess.run(["git", "archive", "--format=tar", empty], cwd=tmp_path, capture_output=True, check=True)
     assert archive.stdout  # a valid (empty) tar, not an error
+
+
+def test_the_command_writes_the_workflow_once(tmp_path) -> None:
+    import sys
+
+    command = [sys.executable, "-m", "storybuild.cli", "--root", str(tmp_path), "ci", "github"]
+    first = subprocess.run(command, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    written = tmp_path / ".github" / "workflows" / "storybuild.yml"
+    assert yaml.safe_load(written.read_text())["name"] == "storybuild"
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert again.returncode == 1 and "--force" in again.stdout
