@@ -28,7 +28,7 @@ from .artifact import Artifact, Request
 from .project import Project, StoryEntry
 
 __all__ = [
-    "LineScore", "QualityReport", "quality_artifacts", "quality_path", "report_table", "score_line",
+    "LineScore", "QualityReport", "line_word_starts", "quality_artifacts", "quality_path", "report_table", "score_line",
     "transcribe_artifact", "transcribe_artifacts", "transcriber", "transcriber_recipe", "transcript_path",
 ]
 
@@ -179,3 +179,21 @@ def quality_artifacts(project: Project, entry: StoryEntry, quality: QualitySetti
         build=build, runtime=project.runtime, inputs=list(paths.values()),
         title=f"quality of {entry.story.title}", tools=(),
     )
+
+
+def line_word_starts(text: str, transcript: str | Path, wav: str | Path) -> list[float | None]:
+    """When each word of ``text`` began, in seconds from the line's start as the timeline places it.
+
+    Whisper times words from the start of the wav; the narration cuts each line's leading silence
+    (``trim_silence``, as ``timeline.assemble`` does), so that much is taken off. None marks a word
+    the voice skipped. This is what word-timed subtitle cards need (``subtitles.word_timing``).
+    """
+    from ..media.audio import read_wav, to_mono, trim_silence
+    from ..wer import token_starts
+
+    heard = Transcript.load(transcript)
+    data, rate = read_wav(wav)
+    _, cut = trim_silence(to_mono(data), rate)
+    lead = cut / rate
+    starts = token_starts(text, [(word.text, word.start) for word in heard.words])
+    return [None if start is None else round(max(0.0, start - lead), 3) for start in starts]

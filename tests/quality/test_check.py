@@ -84,3 +84,26 @@ def test_a_winning_seed_is_recorded_beside_rerolls(tmp_path: Path) -> None:
     record_seed(seeds, "tts", "0007", 1)
     record_seed(seeds, "tts", "0003", 2)
     assert read_toml(seeds) == {"scene": {"harbor": 2}, "tts": {"0003": 2, "0007": 1}}
+
+
+def test_word_starts_are_measured_from_the_line_as_the_narration_places_it(whisper, espeak, tmp_path: Path) -> None:
+    import json
+
+    import numpy as np
+    import soundfile as sf
+
+    from storybuild.graph.quality import line_word_starts
+
+    plain = speak(espeak, tmp_path / "plain.wav", SCRIPT)
+    data, rate = sf.read(str(plain), dtype="float32")
+    padded = tmp_path / "padded.wav"
+    sf.write(str(padded), np.concatenate([np.zeros(int(0.8 * rate), np.float32), data]), rate)
+    heard = whisper.transcribe(padded, "en")
+    assert heard.words[0].start >= 0.45  # Whisper times from the file's start, silence included (+-0.3 s)
+    transcript = tmp_path / "0001.json"
+    transcript.write_text(json.dumps(heard.model_dump(mode="json")))
+    starts = line_word_starts(SCRIPT, transcript, padded)
+    assert len(starts) == len(SCRIPT.split()) and starts[0] is not None and starts[0] < 0.35
+    known = [s for s in starts if s is not None]
+    assert known == sorted(known) and len(known) >= len(starts) - 2
+    assert known[-1] < len(data) / rate
