@@ -28,6 +28,7 @@ __all__ = ["END_STATES", "PRIORITIES", "Delivery", "Job", "JobStore"]
 PRIORITIES = {"low": 0, "normal": 1, "high": 2}
 STATES = ("pending", "running", "completed", "failed", "cancelled")
 END_STATES = frozenset({"completed", "failed", "cancelled"})
+_RESUMED = 10  # added to an interrupted job's rank: above any priority, keeping their order among themselves
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS jobs (
@@ -227,13 +228,13 @@ class JobStore:
                     delivery.body, delivery.status, delivery.attempts, delivery.next_at, delivery.created_at)
 
     def interrupted(self) -> list[Job]:
-        """Jobs a previous server left running: they are queued again, ahead of their priority's others."""
+        """Jobs a previous server left running: queued again ahead of every other job (they had begun)."""
         with self._transaction() as run:
             rows = run(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE status = 'running'")
             jobs = [_from_row(row) for row in rows]
             for job in jobs:
                 run("UPDATE jobs SET status = 'pending', message = 'interrupted by a server restart; queued again',"
-                    " seq = -seq, updated_at = ? WHERE id = ?", time.time(), job.id)
+                    " rank = rank + ?, updated_at = ? WHERE id = ?", _RESUMED, time.time(), job.id)
         return jobs
 
     # deliveries -----------------------------------------------------------------------------
