@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import MediaError
 from .audio import read_wav, resample, to_stereo
 
-__all__ = ["fit", "load_track", "scene_bed", "set_level"]
+__all__ = ["fit", "load_track", "scene_bed", "set_level", "story_bed"]
 
 LOOP_SEAM = 0.5  # seconds of crossfade where a looped track meets its own start
 
@@ -121,3 +121,18 @@ def set_level(bed: np.ndarray, speech: np.ndarray, rate: int, under_db: float = 
     if not np.isfinite(music) or not np.isfinite(voice):
         return bed
     return (bed * np.float32(10 ** ((voice - under_db - music) / 20))).astype(np.float32)
+
+
+def story_bed(
+    speech: np.ndarray, rate: int, scenes: Sequence[tuple[float, float, Path | str | None]],
+    fade: float = 2.0, under_db: float = 18.0,
+) -> np.ndarray:
+    """The music under ``speech``: each scene span ``(start, end, file or None)`` filled, crossfaded, set under it.
+
+    Scenes naming the same file share one track, which plays through them. Ducking under each
+    phrase is the mix's (``media.mix.duck``), with the cues.
+    """
+    tracks = {str(path): load_track(path, rate) for _, _, path in scenes if path is not None}
+    pieces = [(start, end, tracks[str(path)] if path is not None else None) for start, end, path in scenes]
+    bed = scene_bed(pieces, rate, len(speech), crossfade=fade, fade=fade)
+    return set_level(bed, speech, rate, under_db)

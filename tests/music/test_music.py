@@ -14,7 +14,7 @@ from storybuild.errors import MediaError
 from storybuild.media.audio import read_wav, resample, to_mono
 from storybuild.media.loudness import integrated_loudness
 from storybuild.media.mix import duck
-from storybuild.media.music import fit, load_track, scene_bed, set_level
+from storybuild.media.music import fit, load_track, scene_bed, set_level, story_bed
 
 RATE = 48000
 
@@ -101,3 +101,15 @@ def test_an_empty_music_file_is_an_error(tmp_path: Path) -> None:
     sf.write(str(path), np.zeros(0, np.float32), RATE)
     with pytest.raises(MediaError, match="holds no audio"):
         load_track(path, RATE)
+
+
+def test_a_story_bed_follows_the_scenes_files(calm: Path, tmp_path: Path) -> None:
+    other = tmp_path / "tense.wav"
+    sf.write(str(other), tone(660, 2.0, 22050, moving=0), 22050)
+    speech = np.concatenate([np.zeros(RATE, np.float32), tone(150, 8.0), np.zeros(3 * RATE, np.float32)]) * 2
+    scenes = [(0.0, 4.0, calm), (4.0, 8.0, calm), (8.0, 12.0, other)]
+    bed = story_bed(speech, RATE, scenes, fade=1.0, under_db=20)
+    assert bed.shape == (len(speech), 2)
+    assert band(bed, RATE, 5.5, 330) > 20 * band(bed, RATE, 5.5, 660)  # calm plays through scenes one and two
+    assert band(bed, RATE, 10.0, 660) > 20 * band(bed, RATE, 10.0, 330)
+    assert integrated_loudness(bed, RATE) == pytest.approx(integrated_loudness(speech, RATE) - 20, abs=0.5)
