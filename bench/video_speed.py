@@ -20,7 +20,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from storybuild.backends.animate import ClipRequest
 from storybuild.backends.animate.kenburns import KenBurnsAnimate
-from storybuild.media.ffmpeg import ffmpeg_exe
+from storybuild.media.encoding import X264_THREADS
+from storybuild.media.ffmpeg import ffmpeg_exe, ffmpeg_identity
 from storybuild.media.video import JoinResult, join_clips, mux_final, verify_final
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -73,7 +74,8 @@ def main() -> None:
     parser.add_argument("--scene-seconds", type=float, default=20.0, help="length of each scene")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    print(f"ffmpeg: {ffmpeg_exe()}  cores: {os.cpu_count()}  load: {os.getloadavg()[0]:.1f}")
+    print(f"ffmpeg: {ffmpeg_exe()} ({ffmpeg_identity()}, x264 threads {X264_THREADS})")
+    print(f"cores: {os.cpu_count()}  load: {os.getloadavg()[0]:.1f}  (STORYBUILD_FFMPEG=system picks the one on PATH)")
     frames = round(args.seconds * FPS)
     still = illustration(OUT / "still.png", (1920, 1080))
     backend = KenBurnsAnimate()

@@ -4,8 +4,10 @@ x264 picks its thread count from the cores it may run on (1.5 per core) and its 
 on that count, so a clip made under ``taskset -c 0`` differed from one made on two cores. A fixed
 count is deterministic (frame threads and the lookahead thread derived from it wait for each
 other in a fixed order; checked under taskset by tests/video/test_determinism.py). On 2 cores a
-Ken Burns 720p encode cost the same CPU with 1, 2, 3 or 4 threads (bench/ffmpeg_determinism.py);
-4 keeps most of the parallelism on larger machines, where doit also runs clips side by side.
+Ken Burns 720p encode cost the same CPU with x264's own choice and with 1, 2 or 4 threads
+(0.32-0.35 cpu-s per video second on both ffmpegs, bench/ffmpeg_determinism.py), and 1 thread
+serialises the encoder; 4 keeps the parallelism up to 4 cores, where doit also runs clips side
+by side.
 
 MP4 timing: the movie timescale (mvhd, edit lists, the chapter track) defaults to 1000 in
 FFmpeg 5.1, which cannot say 1/24 s, so edit lists and durations were rounded to the millisecond

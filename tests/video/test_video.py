@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from fractions import Fraction
 from pathlib import Path
 
@@ -164,7 +165,24 @@ def test_mux_final_holds_or_trims_video_to_the_audio(
     verify_final(out, spec)
 
 
-def test_burnt_in_subtitles_are_drawn_and_not_also_soft(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fontconfig", ["system", "no fonts"])
+def test_burnt_in_subtitles_are_drawn_and_not_also_soft(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fontconfig: str
+) -> None:
+    if fontconfig == "no fonts":
+        # A slim container: fontconfig knows no font, so only the fonts pip installed can draw.
+        empty = tmp_path / "fonts.conf"
+        empty.write_text(
+            '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n'
+            f"<fontconfig><cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>\n"
+        )
+        monkeypatch.setenv("FONTCONFIG_FILE", str(empty))
+        # And a fonts folder whose name needs escaping at both levels of a filter graph.
+        import storybuild.fonts
+
+        odd = tmp_path / "it's: a [odd], folder; \\ yes"
+        shutil.copytree(storybuild.fonts.fonts_dir(), odd)
+        monkeypatch.setattr(storybuild.fonts, "fonts_dir", lambda: odd)
     clip = make_clip(tmp_path / "grey.mp4", 72, color=(128, 128, 128))
     wav = make_wav(tmp_path / "mix.wav", 3.0)
     srt = write_srt(tmp_path / "subs.srt", [(0.5, 1.5, "Burnt words")])
