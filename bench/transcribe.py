@@ -48,12 +48,13 @@ def records(root: Path, since: int = 0) -> list[dict]:
 
 def main() -> None:
     slug = sys.argv[1] if len(sys.argv) > 1 else "lighthouse"
-    import storybuild.graph
+    import storybuild.graph  # noqa: F401 - declares the stages
+    from storybuild.graph.stage import STAGES
 
     with tempfile.TemporaryDirectory() as temp:
         root = Path(temp)
         shutil.copytree(REPO / "stories" / slug, root / "stories" / slug)
-        if hasattr(storybuild.graph, "quality"):
+        if "quality" in STAGES:
             shutil.copy(REPO / "dodo.py", root / "dodo.py")
         else:
             (root / "dodo.py").write_text(DODO_WITH_STAGES)

@@ -57,9 +57,11 @@ DOIT_CONFIG = doit_config()
 
 
 def integrated() -> bool:
-    import storybuild.graph
+    import storybuild.graph  # noqa: F401 - declares the stages
+    from storybuild.graph.stage import STAGES
 
-    return hasattr(storybuild.graph, "quality")
+    # Not hasattr(storybuild.graph, "quality"): importing the quality module sets that attribute.
+    return "quality" in STAGES and "transcribe" in STAGES
 
 
 def make_project(project, dodo: str, settings: str = "") -> None:
