@@ -24,7 +24,6 @@ from pathlib import Path
 
 from ..backends.transcribe import Transcript
 from ..backends.transcribe.settings import QualitySettings
-from ..backends.tts import SpeechRequest, Voice
 from ..config import read_toml
 from ..store.atomic import json_text, temp_path, write_text
 from ..store.tools import identities
@@ -95,22 +94,18 @@ def record_seed(path: Path, stage: str, item: str, offset: int) -> None:
         write_text(path, "\n".join(lines))
 
 
-def _speech(request: Request, seed: int) -> SpeechRequest:
-    # ``seed`` reaches backends that vary by seed; a SpeechRequest without the field ignores it.
-    return SpeechRequest.model_validate({
-        "text": request["text"], "hints": request["hints"], "language": request["language"],
-        "voice": Voice.model_validate(request["voice"]), "seed": seed,
-    })
-
-
 def with_retakes(
     project: Project, entry: StoryEntry, line: Line, artifact: Artifact, retakes: int,
     quality: QualitySettings | None = None,
 ) -> Artifact:
-    """``artifact`` (a line's tts task) made to listen to its take and voice it again while it fails."""
+    """``artifact`` (a line's tts task) made to listen to its take and voice it again while it fails.
+
+    Each take is ``artifact``'s own build, handed the request with the take's ``seed`` and a temp
+    file as ``line.wav``: whichever backend voices the line, and however, stays the tts stage's.
+    """
     quality = _quality(entry, quality)
     check = transcribe_artifact(project, entry, line, quality)
-    base_plan, base_seed = artifact.plan, entry.settings.seed
+    base_plan, base_build, base_seed = artifact.plan, artifact.build, entry.settings.seed
     seeds_toml = project.path(entry.layout.seeds_toml)
     language = entry.story.language
 
@@ -118,10 +113,9 @@ def with_retakes(
         return {**(base_plan() if base_plan else {}), "seed": entry.seed("tts", line.id)}
 
     def build(request: Request, out: dict[str, Path]) -> None:
-        tts = project.backend(entry, "tts")
         target = out["line.wav"]
         best, _ = best_take(
-            lambda seed, path: tts.synthesize(_speech(request, seed), path),
+            lambda seed, path: base_build({**request, "seed": seed}, {"line.wav": path}),
             lambda path: transcriber(quality).transcribe(path, language),
             line, request["seed"], retakes, quality.max_wer, target,
         )
