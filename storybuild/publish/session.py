@@ -22,4 +22,4 @@ def open_api(settings: YouTubeSettings, state_dir: Path) -> YouTubeApi:
             auth.refresh(creds, settings.channel)
         return auth.access_token(creds, settings.channel)
 
-    return YouTubeApi(settings.api_endpoint, token, Ledger(state_dir, settings))
+    return YouTubeApi(settings.api_endpoint, token, Ledger(state_dir, settings), backoff=settings.retry_seconds)

@@ -41,6 +41,7 @@ class YouTubeSettings(BaseModel):
     channel: str = Field("default", description="which stored login (`storybuild youtube login --channel`) uploads")
     client_secrets: Path | None = Field(None, description="OAuth client file; else STORYBUILD_YOUTUBE_CLIENT_SECRETS")
     api_endpoint: str = Field("https://www.googleapis.com", description="the Data API's root (upload URLs live under it)")
+    retry_seconds: float = Field(1.0, ge=0, le=60, description="first wait before retrying a 5xx or lost connection; doubles")
     chunk_kib: int = Field(10240, ge=256, description="upload chunk size; a multiple of 256 KiB, as the protocol needs")
     shorts_count: int = Field(5, ge=0, le=20, description="how many Shorts `doit shorts` cuts at most")
     shorts_seconds: float = Field(60.0, gt=5, le=60, description="longest Short")

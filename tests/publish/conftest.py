@@ -35,8 +35,8 @@ class Site:
         self.settings({})
 
     def settings(self, youtube: dict, story: dict | None = None) -> None:
-        """Write storybuild.toml's [youtube] table (endpoint and 256 KiB chunks always)."""
-        values = {"api_endpoint": self.fake.url, "chunk_kib": 256, **youtube}
+        """Write storybuild.toml's [youtube] table (the fake's endpoint, 256 KiB chunks, short waits always)."""
+        values = {"api_endpoint": self.fake.url, "chunk_kib": 256, "retry_seconds": 0.05, **youtube}
         lines = ["[youtube]"] + [f"{key} = {json.dumps(value)}" for key, value in values.items() if value is not None]
         (self.root / "storybuild.toml").write_text("\n".join(lines) + "\n")
 
