@@ -80,6 +80,7 @@ def test_failing_receiver_gets_the_event_once_accepted_same_id_signed(serve, rec
     job = server.submit("/api/generate/project/tiny", target="cast", notify_webhook=f"{receiver.url}/hook")
     assert server.wait_job(job)["status"] == "completed"
     done = receiver.wait("/hook", "job.succeeded")
+    receiver.wait("/hook", "job.started")
     started = [c for c in receiver.calls if json.loads(c["body"])["event"] == "job.started"]
     assert [c["code"] for c in started] == [500, 503, 200], "retried until accepted, then never again"
     assert len({c["headers"]["X-Storybuild-Event-Id"] for c in started}) == 1
