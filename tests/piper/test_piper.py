@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,16 @@ def test_rate_and_hints_change_the_delivery(piper, tmp_path: Path) -> None:
     normal, _ = say(piper, tmp_path / "n.wav", Voice(name="joe"), "Then we light it again.")
     whisper, _ = say(piper, tmp_path / "w.wav", Voice(name="joe"), "Then we light it again.", ["whispering"])
     assert rms(whisper) < 0.6 * rms(normal)
+
+
+def test_a_character_s_volume_is_honoured(piper, tmp_path: Path) -> None:
+    if "volume" not in Voice.model_fields:  # Voice.volume comes with the integration of voice controls
+        if os.environ.get("CI") == "true":
+            pytest.fail("Voice has no volume field: the voice controls are not integrated")
+        pytest.skip("Voice has no volume field yet")
+    normal, _ = say(piper, tmp_path / "n.wav", Voice(name="joe"), "Then we light it again.")
+    soft, _ = say(piper, tmp_path / "v.wav", Voice(name="joe", volume=50), "Then we light it again.")
+    assert rms(soft) == pytest.approx(0.5 * rms(normal), rel=0.25)  # takes differ a little: noise
 
 
 def test_a_line_of_emoji_is_a_short_silence(piper, tmp_path: Path) -> None:

@@ -79,6 +79,7 @@ class PiperTTS(TTSBackend):
     name = "piper"
     version = "1"
     Options = PiperOptions
+    controls = frozenset({"rate", "volume"})  # of a Voice's rate, pitch, volume: no pitch
 
     def __init__(self, options: Any = None, *, servers: Any = None) -> None:
         super().__init__(options, servers=servers)
@@ -107,7 +108,7 @@ class PiperTTS(TTSBackend):
         from piper import SynthesisConfig
 
         opts = self._options
-        length, volume = opts.length_scale, opts.volume
+        length, volume = opts.length_scale, opts.volume * (getattr(request.voice, "volume", None) or 100) / 100
         if request.voice.rate:
             length *= BASE_RATE / request.voice.rate
         for hint in (h.lower() for h in request.hints):
