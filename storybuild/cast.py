@@ -51,10 +51,14 @@ class Cast(BaseModel):
 
 
 def _voice(spec: str, voices_dir: Path) -> Voice:
-    """A voice from story.toml: a file in voices/ is a sample, anything else a backend voice name."""
+    """A voice from story.toml: a file in voices/ is a sample, anything else a backend voice name.
+
+    The sample is recorded by its name in the story's voices/ folder, not by its path, so a cast
+    reused after the story folder was renamed still finds it.
+    """
     sample = voices_dir / spec
     if "/" not in spec and "\\" not in spec and sample.is_file():
-        return Voice(name=spec, sample=sample)
+        return Voice(name=spec, sample=Path(spec))
     return Voice(name=spec)
 
 

@@ -60,6 +60,10 @@ def doit_config(**overrides: Any) -> dict[str, Any]:
 
     state_dir = load_project().settings.state_dir
 
+    from ..stopping import install_signal_handlers
+
+    # The one place a build starts: Ctrl-C and SIGTERM stop doit and every worker-thread wait.
+    install_signal_handlers()
     config: dict[str, Any] = {
         "backend": "storybuild",
         "dep_file": (state_dir / "doit.sqlite3").as_posix(),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..backends.tts import SpeechRequest, Voice
 from ..cast import Cast, build_cast
+from ..layout import StoryLayout
 from ..store.atomic import json_text
 from ..story.model import Cue, Line
 from ..subtitles import cards, to_srt, to_vtt
@@ -60,7 +61,7 @@ def tts_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
         }
         yield Artifact(
             stage="tts", item=f"{entry.slug}/{line.id}", targets={"line.wav": layout.line_wav(line.id)},
-            recipe=recipe, plan=_speech_plan(layout.cast, line, story.language),
+            recipe=recipe, plan=_speech_plan(layout, line, story.language),
             build=_speech_build(project, entry), runtime=project.runtime,
             inputs=_sample_files(project, samples.get(line.speaker)), deps=[layout.cast],
             title=f"{line.speaker}: {line.text[:40]}",
@@ -75,9 +76,11 @@ def _sample_files(project: Project, sample: str | None) -> list[str]:
     return [sample, transcript] if project.path(transcript).is_file() else [sample]
 
 
-def _speech_plan(cast_path: str, line: Line, language: str):
+def _speech_plan(layout: StoryLayout, line: Line, language: str):
     def plan() -> Request:
-        voice = Cast.load(cast_path).member(line.speaker).voice
+        voice = Cast.load(layout.cast).member(line.speaker).voice
+        if voice.sample is not None and not voice.sample.is_absolute():  # a name in the story's voices/
+            voice = voice.model_copy(update={"sample": Path(layout.voice_sample(voice.sample.as_posix()))})
         return {"text": line.text, "hints": line.hints, "language": language, "voice": voice.model_dump(mode="json")}
 
     return plan

@@ -3,7 +3,7 @@
 Which cues the text implies is cues.json, an answer that exists only once the ``cues`` task ran;
 doit needs its task list before anything runs, so these sounds cannot be one task each. The one
 task (``sfx:<story>/inferred``) writes ``sfx/i<line>-<n>.wav`` for every implied cue of the plan
-and a manifest, ``sfx/inferred.json``, with each sound's digest (final.wav reads it as its input).
+and a manifest, ``sfx/inferred.json``, with each sound's file name (beside it) and digest (final.wav reads it as its input).
 Each sound has its own cache key, shaped like an explicit cue's (backend, text, seed, rate,
 length), so rerunning the task after a one-line edit links every unchanged sound from the cache
 and generates one. The journal records each sound as an ``sfx`` item, like an explicit cue.
@@ -19,10 +19,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from .. import progress
 from ..backends.sfx import SoundRequest
 from ..store import journal
 from ..store.atomic import json_text, temp_path
 from ..store.hashing import digest, file_digest
+from ..store.tools import identities, stage_tools
 from .artifact import Artifact, Request
 from .project import Project, StoryEntry
 from .sound import SoundPlan
@@ -41,13 +43,15 @@ def implied_sounds_artifact(project: Project, entry: StoryEntry) -> Artifact:
         started = time.monotonic()
         target = Path(layout.cue_wav(cue_id))
         recipe = {"sfx": backend_recipe, "text": request["text"], "seed": request["seed"], "sample_rate": rate}
-        key = digest({"stage": "sfx", "recipe": recipe, "request": request, "inputs": {}})
+        backend = project.backend(entry, "sfx")
+        tools = identities(stage_tools("sfx", type(backend)))
+        key = digest({"stage": "sfx", "recipe": recipe, "request": request, "inputs": {}, "tools": tools})
         outcome = "reused"
-        if not runtime.cache.fetch(key, {"cue.wav": target}):
+        if not runtime.cache.fetch(key, {"cue.wav": target}, warn=progress.warn):
             target.parent.mkdir(parents=True, exist_ok=True)
             temp = temp_path(target)
             try:
-                project.backend(entry, "sfx").generate(SoundRequest(**request), temp)
+                backend.generate(SoundRequest(**request), temp)
                 runtime.cache.store(key, {"cue.wav": temp})
                 temp.replace(target)
             finally:
@@ -65,7 +69,9 @@ def implied_sounds_artifact(project: Project, entry: StoryEntry) -> Artifact:
         for cue in planned:
             seed = entry.seed("sfx", cue.id)
             make_one(cue.id, {"text": cue.text, "duration": cue.duration, "seed": seed, "sample_rate": rate})
-            listing.append({"id": cue.id, "file": layout.cue_wav(cue.id), "digest": file_digest(layout.cue_wav(cue.id))})
+            # Names relative to the manifest's folder: a renamed story reuses the manifest as is.
+            wav = layout.cue_wav(cue.id)
+            listing.append({"id": cue.id, "file": Path(wav).name, "digest": file_digest(wav)})
         keep = {Path(layout.cue_wav(cue.id)).name for cue in planned}
         folder = Path(layout.cue_wav("x")).parent
         for stale in folder.glob(f"{PREFIX}*.wav"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -89,7 +90,7 @@ def _is_temp(name: str) -> bool:
 
 
 def _listed(manifest: Path) -> Iterator[str]:
-    """The ``"file"`` entries of a JSON target: what a task makes when their number is known late."""
+    """The ``"file"`` entries of a JSON target (names beside it): what a task makes when their number is known late."""
     try:
         data = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -108,7 +109,7 @@ def _listed(manifest: Path) -> Iterator[str]:
 def orphans(project: Project, entry: StoryEntry, stage: str | None = None) -> list[Path]:
     """Files in ``entry``'s build folder that no current task makes (temp files excepted).
 
-    A task's files are its targets, and the files its JSON targets list as ``{"file": path}``
+    A task's files are its targets, and the files its JSON targets list as ``{"file": name}``
     (sfx/inferred.json lists the implied sounds, whose number only the task knows). With
     ``stage``, only the folders that hold that stage's items alone (``lines/``, ``scenes/``): the
     files directly in ``build/<story>/`` belong to several stages, so only ``storybuild prune``
@@ -118,7 +119,10 @@ def orphans(project: Project, entry: StoryEntry, stage: str | None = None) -> li
     if made is None:
         return []
     declared = [target for artifacts in made.values() for a in artifacts for target in a.targets.values()]
-    listed = [file for target in declared if target.endswith(".json") for file in _listed(project.path(target))]
+    listed = [
+        posixpath.join(posixpath.dirname(target), file)
+        for target in declared if target.endswith(".json") for file in _listed(project.path(target))
+    ]
     targets = {os.path.normpath(project.path(target)) for target in declared + listed}
     if stage is None:
         folders, recurse = [project.path(entry.layout.dir)], True
