@@ -41,3 +41,5 @@ def test_publish_uploads_once_with_everything(site) -> None:
     before = dict(fake.calls)
     site.doit("publish")
     assert dict(fake.calls) == before  # nothing changed: nothing called
+    site.doit("clean", "publish")
+    assert site.record()["video"]["id"] == video_id  # the record is the only proof: never cleaned
