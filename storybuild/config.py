@@ -33,7 +33,7 @@ STORY_SETTINGS_FILE = "story.toml"
 # The embedded backend of each capability: what a story uses unless a settings file names another.
 DEFAULT_BACKENDS = {"llm": "rules", "tts": "espeak", "sfx": "procedural", "image": "storybook", "animate": "kenburns"}
 # Settings that shape the whole project, not one story's artifacts.
-PROJECT_ONLY = ("stories_dir", "build_dir", "state_dir", "cache_dir", "video.ffmpeg")
+PROJECT_ONLY = ("stories_dir", "build_dir", "state_dir", "cache_dir", "video.ffmpeg", "cache")
 
 
 class _Strict(BaseModel):
@@ -117,6 +117,17 @@ class ServerSettings(_Strict):
     llm_max_in_flight: int = Field(1, ge=1, description="requests at once per language-model server")
 
 
+class CacheSettings(_Strict):
+    """The shared cache beyond this machine (the local one is ``cache_dir``)."""
+
+    remote: str = Field("", description="s3://bucket/prefix or file:///mnt/shared/cache; empty: none")
+    remote_mode: Literal["read", "read-write"] = Field(
+        "read-write", description="read: use what others made, never upload (CI on pull requests)"
+    )
+    endpoint: str | None = Field(None, description="S3 endpoint (MinIO, R2, B2); default AWS_ENDPOINT_URL")
+    region: str | None = Field(None, description="default: AWS_DEFAULT_REGION or ~/.aws/config")
+
+
 class Settings(_Strict):
     """Every setting; a story's settings are the project's with its story.toml laid over."""
 
@@ -124,6 +135,7 @@ class Settings(_Strict):
     build_dir: Path = Path("build")
     state_dir: Path = Path(".storybuild")
     cache_dir: Path | None = Field(None, description="default: <state_dir>/cache")
+    cache: CacheSettings = CacheSettings()
     style: str = ""
     seed: int = 0
     llm: BackendChoice = BackendChoice()
@@ -194,6 +206,13 @@ def _environment(environ: dict[str, str]) -> dict[str, Any]:
         layer["servers"] = servers
     if environ.get("STORYBUILD_CACHE_DIR"):
         layer["cache_dir"] = environ["STORYBUILD_CACHE_DIR"]
+    cache = {
+        "remote": environ.get("STORYBUILD_CACHE_REMOTE"),
+        "remote_mode": environ.get("STORYBUILD_CACHE_REMOTE_MODE"),
+    }
+    cache = {key: value for key, value in cache.items() if value}
+    if cache:
+        layer["cache"] = cache
     return layer
 
 

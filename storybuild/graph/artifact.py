@@ -245,7 +245,7 @@ def _generate(artifact: Artifact, request: Request, key: str, targets: dict[str,
         if missing:
             raise StorybuildError(f"the build produced no {', '.join(missing)}")
         about = {"stage": artifact.stage, "item": artifact.item, "recipe": artifact.recipe, "tools": tools}
-        artifact.runtime.cache.store(key, temps, about)
+        artifact.runtime.cache.store(key, temps, about, warn=progress.warn)
         for name, path in temps.items():
             path.replace(targets[name])
     finally:

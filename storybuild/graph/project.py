@@ -86,7 +86,7 @@ class Project:
         except StorybuildError as exc:
             self.config, self.settings, self.error = None, Settings(), exc
         self.runtime = Runtime(
-            cache=ArtifactCache(self.path(self.settings.cache_path)),
+            cache=ArtifactCache(self.path(self.settings.cache_path), shared=_shared_cache(self.settings)),
             journal=self.path(self.settings.state_dir) / "log.jsonl",
         )
 
@@ -231,6 +231,16 @@ class Project:
     def broken(self) -> list[StoryEntry]:
         """The stories that cannot be built, with their errors."""
         return [entry for entry in self.stories if entry.error is not None]
+
+
+def _shared_cache(settings: Settings) -> Any:
+    """The remote cache of ``cache.remote``, opened only when a task first needs it; None if unset."""
+    if not settings.cache.remote:
+        return None
+    from ..store.remote import SharedCache
+
+    cache = settings.cache
+    return SharedCache(cache.remote, cache.remote_mode, endpoint=cache.endpoint, region=cache.region)
 
 
 def _configure_services(root: Path, settings: Settings) -> None:

@@ -68,8 +68,9 @@ def _describe(path: Path) -> dict[str, Any]:
 class ArtifactCache:
     """Files by key, shared by every task and every run of the project."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, shared: Any = None) -> None:
         self.root = Path(root)
+        self.shared = shared  # a store.remote.SharedCache, or None
         self._swept = False
         self._lock = threading.Lock()
 
@@ -92,7 +93,7 @@ class ArtifactCache:
         damaged on disk) is dropped, ``warn`` is told which, and the fetch is a miss.
         """
         entry = self.entry(key)
-        if not entry.is_dir():
+        if not entry.is_dir() and not self._pull(key, warn):
             return False
         problem = self._check(key, targets)
         if problem:
@@ -107,6 +108,24 @@ class ArtifactCache:
                 f"cannot place cached {entry / name} at {exc.filename}: {exc.strerror}", file=exc.filename
             ) from exc
         return True
+
+    def _pull(self, key: str, warn: Warn) -> bool:
+        """Bring ``key`` from the shared cache into this one; False if it is not to be had."""
+        if self.shared is None:
+            return False
+        self._sweep_staging()
+        staging = temp_path(self.root / "tmp" / "pulled")
+        try:
+            staging.mkdir(parents=True)
+            if not self.shared.pull(key, staging, warn):
+                return False
+            files = {path.name: path for path in staging.iterdir()}
+            self.store(key, files, {"pulled_from": self.shared.url}, warn=warn, push=False)
+            return self.entry(key).is_dir()
+        except OSError as exc:
+            raise CacheError(f"cannot pull {key[:12]} into {self.root}: {exc.strerror}", file=exc.filename) from exc
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
     def _check(self, key: str, targets: dict[str, Path]) -> str:
         """What is wrong with ``key``'s entry for these targets; empty if nothing."""
@@ -125,15 +144,24 @@ class ArtifactCache:
                 return f"has a {name} that differs from its manifest (edited in place?)"
         return ""
 
-    def store(self, key: str, files: dict[str, Path], about: dict[str, Any] | None = None) -> None:
+    def store(self, key: str, files: dict[str, Path], about: dict[str, Any] | None = None,
+              warn: Warn = _warn, push: bool = True) -> None:
         """Keep ``files`` (name -> finished file) under ``key``, read-only; a concurrent equal entry wins.
 
-        ``about`` (stage, recipe, tools...) goes into the manifest beside the files' digests.
+        ``about`` (stage, recipe, tools...) goes into the manifest beside the files' digests. With
+        a shared cache in read-write mode the entry is then offered to it (``push``).
         """
         self._sweep_staging()
         entry = self.entry(key)
         if entry.is_dir():
             return
+        self._keep(key, files, about)
+        if push and self.shared is not None and entry.is_dir():
+            names = {name: entry / name for name in files}
+            self.shared.push(key, names, {k: v for k, v in (about or {}).items() if k != "pulled_from"}, warn)
+
+    def _keep(self, key: str, files: dict[str, Path], about: dict[str, Any] | None) -> None:
+        entry = self.entry(key)
         staging = temp_path(self.root / "tmp" / "staging")
         try:
             staging.mkdir(parents=True)

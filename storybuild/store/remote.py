@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from ..errors import CacheError, ConfigError
 from .atomic import temp_path
 from .hashing import file_digest
 
-__all__ = ["FolderRemote", "RemoteUnavailable", "S3Remote", "open_remote"]
+__all__ = ["FolderRemote", "RemoteUnavailable", "S3Remote", "SharedCache", "open_remote"]
 
 #: Bump when the record format changes; older records are then misses, never misread.
 RECORD_VERSION = 1
@@ -282,3 +283,76 @@ def open_remote(url: str, *, endpoint: str | None = None, region: str | None = N
     if parsed.scheme == "file":
         return FolderRemote(Path(parsed.path))
     raise ConfigError(f"cache.remote: {url!r} is neither s3://bucket/prefix nor file:///path")
+
+
+class SharedCache:
+    """The remote beside the local cache: opened on first use, set aside for the run if it fails.
+
+    A local miss asks the remote (``pull``); an entry the build made is offered to it (``push``,
+    in read-write mode). A remote that does not answer costs one warning and the rest of the run
+    goes on with the local cache alone; a remote entry whose bytes do not match their digests is a
+    miss with a warning, so the artifact is made again.
+    """
+
+    def __init__(self, url: str, mode: str = "read-write", *, endpoint: str | None = None,
+                 region: str | None = None) -> None:
+        self.url, self.mode, self.endpoint, self.region = url, mode, endpoint, region
+        self._remote: Remote | None = None
+        self._off = False
+        self._lock = threading.Lock()
+
+    def _open(self, warn) -> Remote | None:
+        with self._lock:
+            if self._off:
+                return None
+            if self._remote is None:
+                try:
+                    self._remote = open_remote(self.url, endpoint=self.endpoint, region=self.region)
+                except RemoteUnavailable as exc:
+                    self._set_aside(exc, warn)
+            return self._remote
+
+    def _set_aside(self, exc: Exception, warn) -> None:
+        if not self._off:
+            self._off = True
+            warn(f"remote cache {self.url} is not answering ({exc}); building with the local cache only")
+
+    def pull(self, key: str, staging: Path, warn) -> bool:
+        """Download ``key`` into the empty folder ``staging``; False on a miss or a bad entry."""
+        remote = self._open(warn)
+        if remote is None:
+            return False
+        try:
+            return remote.fetch(key, staging)
+        except RemoteUnavailable as exc:
+            with self._lock:
+                self._set_aside(exc, warn)
+        except CacheError as exc:
+            warn(f"{exc}; the artifact is made again")
+        return False
+
+    def push(self, key: str, files: dict[str, Path], about: dict[str, Any] | None, warn) -> bool:
+        """Offer an entry the build made; True if it was uploaded (read-only mode never uploads)."""
+        if self.mode != "read-write":
+            return False
+        remote = self._open(warn)
+        if remote is None:
+            return False
+        try:
+            return remote.push(key, files, about)
+        except RemoteUnavailable as exc:
+            with self._lock:
+                self._set_aside(exc, warn)
+        return False
+
+    def has(self, key: str, warn) -> bool | None:
+        """Whether the remote holds ``key``; None when it cannot be asked."""
+        remote = self._open(warn)
+        if remote is None:
+            return None
+        try:
+            return remote.has(key)
+        except RemoteUnavailable as exc:
+            with self._lock:
+                self._set_aside(exc, warn)
+            return None
