@@ -69,11 +69,15 @@ def main() -> None:
     for choice in choices:
         os.environ[ENVIRONMENT] = choice
         print(f"\n{ffmpeg_identity()}")
+        settings = (0, 1, 2, 4)
+        # Round-robin over the settings, so a change in the machine's load hits them all alike.
+        runs: dict[int, list[tuple[float, float]]] = {threads: [] for threads in settings}
+        for _ in range(args.repeats):
+            for threads in settings:
+                runs[threads].append(encode(still, OUT / f"det_{choice}_{threads}.mp4", threads, frames, None))
         baseline = None
-        for threads in (0, 1, 2, 4):
-            runs = [encode(still, OUT / f"det_{choice}_{threads}.mp4", threads, frames, None)
-                    for _ in range(args.repeats)]  # fmt: skip
-            wall, cpu = min(runs)
+        for threads in settings:
+            wall, cpu = min(runs[threads])
             encode(still, OUT / f"det_{choice}_{threads}_one.mp4", threads, frames, str(cores[0]))
             same = (OUT / f"det_{choice}_{threads}.mp4").read_bytes() == (
                 OUT / f"det_{choice}_{threads}_one.mp4"
@@ -84,7 +88,6 @@ def main() -> None:
             print(f"  x264 threads {label:>4}: {speed:5.2f}x real time ({speed / baseline:4.2f} of auto)  "
                   f"{cpu / args.seconds:5.3f} cpu-s per video-s  "
                   f"{'same bytes on 1 core' if same else 'DIFFERENT bytes on 1 core'}")  # fmt: skip
-
 
 if __name__ == "__main__":
     main()

@@ -75,6 +75,7 @@ def _burn_filter(srt_name: str) -> str:
 
 
 def _whole_rate(fps: Fraction, video: Path) -> int:
+    """The picture's frame rate as the whole number every storybuild video runs at."""
     if fps.denominator != 1:
         raise MediaError(f"{video} runs at {fps} fps, not a whole frame rate; rebuild it (doit forget video)")
     return int(fps)
