@@ -116,6 +116,7 @@ class JobStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self._lock = threading.RLock()
+        self._readers = threading.local()
         if url.startswith(("postgres://", "postgresql://")):
             try:
                 import psycopg
@@ -133,6 +134,7 @@ class JobStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._param, self._begin = "?", "BEGIN IMMEDIATE"
+            self._path = path
         with self._transaction() as run:
             for statement in _SCHEMA:
                 run(statement)
@@ -166,6 +168,28 @@ class JobStore:
                 raise
             self._conn.execute("COMMIT")
 
+    @contextmanager
+    def _reading(self) -> Iterator[Callable[..., list[tuple]]]:
+        """Run queries that only read: on SQLite without the writers' lock, from a connection per thread.
+
+        WAL lets readers go on while a write commits, so a status poll never waits for the fsync
+        of a build's progress write (under 50 pollers it did, p50 0.36 s).
+        """
+        if self._begin is None:
+            with self._transaction() as run:
+                yield run
+            return
+        connection = getattr(self._readers, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self._path, timeout=30)
+            connection.execute("PRAGMA query_only=ON")
+            self._readers.connection = connection
+
+        def run(sql: str, *params: Any) -> list[tuple]:
+            return list(connection.execute(sql, params).fetchall())
+
+        yield run
+
     # jobs -----------------------------------------------------------------------------------
     def create(self, job: Job) -> Job:
         """Queue ``job`` (its id, times and order are set here)."""
@@ -180,7 +204,7 @@ class JobStore:
 
     def get(self, job_id: str) -> Job | None:
         """The job ``job_id``, or None."""
-        with self._transaction() as run:
+        with self._reading() as run:
             rows = run(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id = ?", job_id)
         return _from_row(rows[0]) if rows else None
 
@@ -194,7 +218,7 @@ class JobStore:
             where.append("story = ?")
             params.append(story)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        with self._transaction() as run:
+        with self._reading() as run:
             rows = run(f"SELECT {', '.join(_COLUMNS)} FROM jobs {clause} ORDER BY seq DESC LIMIT ?", *params, limit)
         return [_from_row(row) for row in rows]
 
@@ -241,7 +265,7 @@ class JobStore:
     def due_deliveries(self, now: float, limit: int, skip: set[str]) -> list[Delivery]:
         """Pending deliveries whose time has come, oldest first, except those being sent (``skip``)."""
         names = [f.name for f in fields(Delivery)]
-        with self._transaction() as run:
+        with self._reading() as run:
             rows = run(f"SELECT {', '.join(names)} FROM deliveries WHERE status = 'pending' AND next_at <= ?"
                        " ORDER BY next_at LIMIT ?", now, limit + len(skip))
         found = [Delivery(**dict(zip(names, row))) for row in rows]
@@ -250,13 +274,13 @@ class JobStore:
     def deliveries(self, job_id: str) -> list[Delivery]:
         """Every delivery of ``job_id``'s events."""
         names = [f.name for f in fields(Delivery)]
-        with self._transaction() as run:
+        with self._reading() as run:
             rows = run(f"SELECT {', '.join(names)} FROM deliveries WHERE job_id = ? ORDER BY created_at", job_id)
         return [Delivery(**dict(zip(names, row))) for row in rows]
 
     def next_delivery_at(self) -> float | None:
         """When the earliest pending delivery is due."""
-        with self._transaction() as run:
+        with self._reading() as run:
             return run("SELECT MIN(next_at) FROM deliveries WHERE status = 'pending'")[0][0]
 
     def record_attempt(self, delivery: Delivery, status: str, next_at: float, error: str | None) -> None:

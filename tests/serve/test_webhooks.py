@@ -15,7 +15,7 @@ SECRET = "test-secret"
 
 
 class Receiver:
-    """A loopback webhook receiver: per path, answers from a script (500s first, then 200, or a hang)."""
+    """A loopback webhook receiver answering from a script per path or path#event (codes, 0: hang), then 200."""
 
     def __init__(self) -> None:
         self.calls: list[dict] = []
@@ -27,7 +27,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                script = receiver.scripts.setdefault(self.path, [])
+                event = json.loads(body)["event"]
+                script = receiver.scripts.get(f"{self.path}#{event}") or receiver.scripts.setdefault(self.path, [])
                 code = script.pop(0) if script else 200
                 receiver.calls.append({"path": self.path, "headers": dict(self.headers), "body": body, "code": code,
                                        "at": time.monotonic()})
@@ -75,7 +76,7 @@ def receiver():
 
 
 def test_failing_receiver_gets_the_event_once_accepted_same_id_signed(serve, receiver):
-    receiver.scripts["/hook"] = [500, 503]  # the started event's first two attempts fail
+    receiver.scripts["/hook#job.started"] = [500, 503]  # the started event's first two attempts fail
     server = serve(webhook_first_retry=0.2)
     job = server.submit("/api/generate/project/tiny", target="cast", notify_webhook=f"{receiver.url}/hook")
     assert server.wait_job(job)["status"] == "completed"
