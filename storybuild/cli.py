@@ -117,10 +117,29 @@ def _reroll(args: argparse.Namespace) -> int:
 
 
 def _cache(args: argparse.Namespace) -> int:
-    cache = load_project(args.root).runtime.cache
+    from .store import sync
+
+    project = load_project(args.root)
+    cache = project.runtime.cache
+    warn = lambda message: print(f"warning: {message}", file=sys.stderr)  # noqa: E731
     if args.action == "clear":
         cache.clear()
         print(f"emptied {cache.root}")
+    elif args.action == "push":
+        pushed, present = sync.push(project, args.story, warn)
+        print(f"pushed {pushed} entries to {cache.shared.url}; {present} were there already")
+    elif args.action == "pull":
+        if not args.story:
+            raise StorybuildError("cache pull needs --story S (it builds that story from the caches)")
+        return sync.pull(project, args.story)
+    elif args.action == "status":
+        rows = sync.status(project, args.story, warn)
+        mark = {True: "yes", False: "no", None: "?"}
+        print(f"{'task':<44} {'local':>5} {'shared':>6}")
+        for task, local, remote in rows:
+            print(f"{task:<44} {mark[local]:>5} {mark[remote]:>6}")
+        missing = sum(1 for _, local, remote in rows if not local and not remote)
+        print(f"{len(rows)} artifacts built here; {missing} in neither cache")
     else:
         entries, size = cache.size() if cache.root.is_dir() else (0, 0)
         print(f"{cache.root}: {entries} entries, {size / 1e6:.1f} MB")
@@ -192,8 +211,11 @@ EXAMPLES = {
   storybuild reroll sfx lighthouse/003 --seed 7 cue 003 with seed offset 7
   doit final_mp4                                then rebuild it and what depends on it""",
     "cache": """examples:
-  storybuild cache info     entries and size of .storybuild/cache
-  storybuild cache clear    empty it (the build folders are left alone)""",
+  storybuild cache info                     entries and size of .storybuild/cache
+  storybuild cache clear                    empty it (the build folders are left alone)
+  storybuild cache push --story lighthouse  upload what the shared cache lacks
+  storybuild cache pull --story lighthouse  build it from the caches only
+  storybuild cache status                   local / shared, per artifact built here""",
     "prune": """examples:
   storybuild prune --dry-run   list what would go
   storybuild prune             remove files of removed lines, cues and scenes
@@ -233,10 +255,13 @@ def _parser() -> argparse.ArgumentParser:
     reroll.add_argument("target", metavar="STORY/ITEM", help="e.g. lighthouse/harbor")
     reroll.add_argument("--seed", type=int, help="use this seed offset instead of the next one")
     reroll.set_defaults(run=_reroll)
-    cache = command("cache", "show the artifact cache's size, or empty it",
+    cache = command("cache", "the artifact cache: size, clear, and the shared cache (push, pull, status)",
                     "The content-addressed cache brings back cleaned or reverted artifacts without"
-                    " generating them again. `info` shows its size, `clear` empties it.")
-    cache.add_argument("action", choices=("info", "clear"))
+                    " generating them again. `info` shows its size, `clear` empties it. With [cache] remote"
+                    " set, `push` uploads entries the shared cache lacks, `pull --story S` builds S from the"
+                    " caches alone (generating nothing), `status` says where each artifact built here is.")
+    cache.add_argument("action", choices=("info", "clear", "push", "pull", "status"))
+    cache.add_argument("--story", help="only this story's artifacts")
     cache.set_defaults(run=_cache)
     prune = command("prune", "remove build files that no current task makes",
                     "Remove files under build/<story>/ that no current task makes (removed lines, cues and"

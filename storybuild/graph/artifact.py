@@ -28,7 +28,7 @@ from doit.exceptions import TaskFailed
 
 from .. import progress
 from ..backends.context import JobContext, job_context
-from ..errors import StorybuildError
+from ..errors import CacheError, StorybuildError
 from ..store import journal
 from ..store.atomic import temp_path
 from ..store.cache import ArtifactCache
@@ -198,6 +198,8 @@ def run(artifact: Artifact) -> dict[str, Any] | TaskFailed:
             cache = artifact.runtime.cache
             if cache.fetch(key, targets, warn=progress.warn):
                 outcome = "reused"
+            elif os.environ.get("STORYBUILD_CACHE_ONLY"):  # `storybuild cache pull`: fetch, never make
+                raise CacheError("not in the local or the shared cache (pulling only: nothing is generated)")
             else:
                 _generate(artifact, request, key, targets, tools)
                 outcome = "generated"

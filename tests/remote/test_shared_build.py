@@ -82,3 +82,32 @@ def test_a_remote_that_is_down_degrades_to_local_with_one_warning(tmp_path) -> N
     output = done.stdout + done.stderr
     assert output.count("is not answering") == 1
     assert alone.generated("tts")
+
+
+def _local_only(project: Project) -> None:
+    (project.root / "storybuild.toml").write_text("")
+
+
+def _shared_column(output: str) -> dict[str, str]:
+    rows = [line.split() for line in output.splitlines()[1:] if line.count(":") == 1 and len(line.split()) == 3]
+    return {task: shared for task, _, shared in rows}
+
+
+def test_push_status_and_pull_by_hand(tmp_path, s3_server, bucket) -> None:
+    first = _clone(tmp_path, "first", s3_server, bucket)
+    toml = (first.root / "storybuild.toml").read_text()
+    _local_only(first)  # built before any remote was configured
+    first.doit("final_wav")
+    (first.root / "storybuild.toml").write_text(toml)
+    before = _shared_column(first.storybuild("cache", "status", "--story", "tiny").stdout)
+    assert "tts:tiny/0001" in before and set(before.values()) == {"no"}
+    pushed = first.storybuild("cache", "push", "--story", "tiny")
+    assert pushed.returncode == 0, pushed.stderr
+    after = _shared_column(first.storybuild("cache", "status", "--story", "tiny").stdout)
+    assert set(after) == set(before) and set(after.values()) == {"yes"}
+
+    second = _clone(tmp_path, "second", s3_server, bucket)
+    pulled = second.storybuild("cache", "pull", "--story", "tiny")
+    assert _generated(second) == []  # pulling never generates
+    assert pulled.returncode != 0  # the video half was never built by anyone: in neither cache
+    assert (second.build / "tiny" / "final.wav").read_bytes() == (first.build / "tiny" / "final.wav").read_bytes()
