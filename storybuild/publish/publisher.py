@@ -113,11 +113,38 @@ def cost(steps: list[Step]) -> dict[str, int]:
     return counts
 
 
+def _record_unfinished(release: Release, api: YouTubeApi) -> None:
+    """Record an upload of an earlier file that finished unrecorded (a crash, then final.mp4 was rebuilt).
+
+    Without this, the video the crash left would stay on the channel unknown to youtube.json, and
+    the rebuilt file would be uploaded beside it instead of meeting ``on_video_change``.
+    """
+    saved = read_json(release.state)
+    if not saved.get("session") or not release.video.is_file() or saved.get("content") == file_digest(release.video):
+        return
+    held, video = api.upload_status(saved["session"], saved["size"])
+    if video is None and held < 0:
+        found = api.find_upload(marker(saved["content"]))
+        video = {"id": found} if found else None
+    if video is not None:
+        record = read_json(release.record)
+        if (record.get("video") or {}).get("id") != video["id"]:
+            if record.get("video"):
+                record.setdefault("previous", []).append(record["video"])
+            record.update(version=RECORD_VERSION, video={
+                "id": video["id"], "url": video_url(video["id"]), "content": saved["content"], "streams": None,
+                "sent": None, "digests": {"resource": saved.get("resource"), "video": saved["content"]},
+            })
+            write_json(release.record, record)
+    release.state.unlink(missing_ok=True)
+
+
 def publish(
     release: Release, api: YouTubeApi, settings: YouTubeSettings, ledger: Ledger,
     warn: Callable[[str], None], progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> dict:
     """Bring YouTube in step with ``release``; the record written to youtube.json."""
+    _record_unfinished(release, api)
     steps, resource = plan(release, settings)
     if not steps:
         return read_json(release.record)

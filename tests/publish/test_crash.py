@@ -75,3 +75,17 @@ def test_killed_after_the_last_chunk_before_the_record(site, expired: bool) -> N
     assert site.fake.calls["videos.insert"] == 1 and site.fake.calls["upload.chunk"] == chunks
     if expired:  # found through the uploads playlist by the content key, at 1 unit a page
         assert site.fake.calls["playlistItems.list"] >= 2 and site.fake.calls["channels.list"] >= 2
+
+
+def test_killed_after_the_last_chunk_then_rebuilt_the_finished_video_is_recorded_not_doubled(site) -> None:
+    _kill_at(site, "upload.chunk", nth=_chunks(site))  # the video exists; the client never learned its id
+    final = site.build / "final.mp4"
+    first = final.read_bytes()
+    changed = bytearray(first)
+    changed[len(changed) // 2] ^= 0xFF  # then final.mp4 is rebuilt with a new picture
+    final.unlink()
+    final.write_bytes(bytes(changed))
+    result = site.doit("publish", check=False)
+    assert result.returncode != 0 and "cannot replace" in result.stdout
+    assert site.fake.uploaded() == [first]
+    assert site.record()["video"]["id"] == next(iter(site.fake.videos))
