@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -140,3 +142,36 @@ def test_output_is_collected_without_a_pipe_to_fill(tmp_path: Path, monkeypatch:
     with pytest.raises(MediaError, match="(?s)noisy step failed \\(ffmpeg exit 3\\).*the real error"):
         run_ffmpeg([], "noisy step", timeout=30)
     assert os.path.exists(noisy)
+
+
+ORPHAN = """
+import os, sys
+os.environ["STORYBUILD_FFMPEG"] = sys.argv[1]
+from storybuild.media.ffmpeg import run_ffmpeg
+run_ffmpeg(["-i", "x.mp4", "y.mp4"], "a clip whose build is killed", timeout=300)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_build_killed_outright_takes_ffmpeg_with_it(tmp_path: Path) -> None:
+    # kill -9 runs no cleanup code: only the kernel can end the child, armed with PR_SET_PDEATHSIG.
+    pids = tmp_path / "pids"
+    script = tmp_path / "ffmpeg"
+    script.write_text(f'#!/bin/sh\necho "$$" > "{pids}"\nexec sleep 300\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    build = subprocess.Popen([sys.executable, "-c", ORPHAN, str(script)])
+    try:
+        for _ in range(500):
+            if pids.is_file() and pids.read_text().strip():
+                break
+            time.sleep(0.01)
+        child = int(pids.read_text())
+        assert running(child)
+    finally:
+        build.kill()
+        build.wait()
+    try:
+        assert gone([child])
+    finally:
+        if running(child):  # the test failed: leave nothing behind
+            os.kill(child, signal.SIGKILL)
