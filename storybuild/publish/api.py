@@ -26,7 +26,8 @@ from .quota import Ledger, QuotaExceeded
 __all__ = ["YouTubeApi"]
 
 Token = Callable[[bool], str]
-_QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded"}
+_QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded"}
+_RATE_LIMITS = {"rateLimitExceeded", "userRateLimitExceeded"}  # a pace, not the day's budget: retried
 _UPLOAD_LIMIT = {"uploadLimitExceeded"}
 
 
@@ -97,7 +98,7 @@ class YouTubeApi:
         if reason in _QUOTA_REASONS and status in (403, 429):
             self.ledger.exhausted(upload=False)
             return QuotaExceeded(f"{method}: the API project's quota for today is spent ({reason}): {message}")
-        if status >= 500 or status == 429:
+        if status >= 500 or status == 429 or reason in _RATE_LIMITS:
             return TransientError(f"{method}: YouTube answered {status} {reason} {message}".rstrip())
         if status == 401:
             return BackendError(f"{method}: YouTube refused the login (401); run `storybuild youtube login`")

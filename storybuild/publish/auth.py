@@ -150,8 +150,15 @@ def login(channel: str = "default", secrets: Path | None = None, port: int = 0) 
         from google_auth_oauthlib.flow import InstalledAppFlow
     except ImportError as exc:
         raise BackendUnavailable("logging in needs google-auth-oauthlib: pip install 'storybuild[youtube]'") from exc
+    import webbrowser
+
+    try:
+        webbrowser.get()
+        browser = True
+    except webbrowser.Error:
+        browser = False  # a machine without one: the flow prints the address to open elsewhere
     flow = InstalledAppFlow.from_client_secrets_file(str(client_secrets(secrets)), SCOPES)
-    creds = flow.run_local_server(port=port, access_type="offline", prompt="consent", open_browser=True)
+    creds = flow.run_local_server(port=port, access_type="offline", prompt="consent", open_browser=browser)
     path = token_path(channel)
     save_token(path, json.loads(creds.to_json()))
     return path
