@@ -46,20 +46,8 @@ def create_app(config: ServeConfig) -> FastAPI:
     store = JobStore.for_state_dir(state, config.database_url)
     sender = WebhookSender(store, config.secret(), config.allow_private_webhooks,
                            first_retry=config.webhook_first_retry, timeout=config.webhook_timeout)
-
-    def events(event: str):
-        make = event_maker(event)
-
-        def queue(job: Job):
-            made = make(job)
-            if made:
-                sender.wake()
-            return made
-
-        return queue
-
     runner = Runner(store, config.root, project.settings.build_dir.as_posix(), state / "jobs",
-                    config.max_concurrent, events, config.cancel_grace)
+                    config.max_concurrent, event_maker, sender.wake, config.cancel_grace)
     svc = Services(config=config, store=store, runner=runner, sender=sender)
 
     @asynccontextmanager
@@ -129,8 +117,7 @@ def _answers(url: str) -> bool:
 def _job_routes(app: FastAPI) -> None:
     @app.get("/api/health", summary="Liveness")
     def health(svc: Services = Depends(services)) -> dict[str, Any]:
-        return {"status": "ok", "running": len(svc.store.list("running", 1000)),
-                "pending": len(svc.store.list("pending", 1000))}
+        return {"status": "ok", "running": svc.store.count("running"), "pending": svc.store.count("pending")}
 
     @app.get("/api/capabilities", summary="Backends per capability, servers and whether they answer, presets")
     def capabilities(svc: Services = Depends(services)) -> dict[str, Any]:

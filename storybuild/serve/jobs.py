@@ -222,6 +222,11 @@ class JobStore:
             rows = run(f"SELECT {', '.join(_COLUMNS)} FROM jobs {clause} ORDER BY seq DESC LIMIT ?", *params, limit)
         return [_from_row(row) for row in rows]
 
+    def count(self, status: str) -> int:
+        """How many jobs are in ``status``."""
+        with self._reading() as run:
+            return run("SELECT COUNT(*) FROM jobs WHERE status = ?", status)[0][0]
+
     def claim(self, busy_stories: set[str]) -> Job | None:
         """Mark the first pending job in queue order running and return it; skip stories being built.
 

@@ -35,10 +35,10 @@ class Runner:
     """Starts, follows and stops the builds of queued jobs."""
 
     def __init__(self, store: JobStore, root: Path, build_dir: str, log_dir: Path, max_concurrent: int,
-                 events: EventMaker, cancel_grace: float = 20.0) -> None:
+                 events: EventMaker, sent: Callable[[], None] = lambda: None, cancel_grace: float = 20.0) -> None:
         self.store, self.root, self.build_dir = store, Path(root), build_dir.rstrip("/")
         self.log_dir, self.max_concurrent, self.events = Path(log_dir), max_concurrent, events
-        self.cancel_grace = cancel_grace
+        self.cancel_grace, self.sent = cancel_grace, sent
         self._active: dict[str, tuple[Job, subprocess.Popen]] = {}
         self._wake = threading.Condition()
         self._stopping = False
@@ -82,7 +82,7 @@ class Runner:
             active = self._active.get(job_id)
             if active is None:
                 job.status, job.message, job.finished_at = "cancelled", "cancelled before it started", time.time()
-                self.store.save(job, self.events("job.cancelled"))
+                self._save_event(job, "job.cancelled")
                 return job
             running, process = active
             running.cancel_requested = 1
@@ -91,6 +91,11 @@ class Runner:
         _signal_group(process.pid, signal.SIGTERM)
         threading.Timer(self.cancel_grace, _signal_group, (process.pid, signal.SIGKILL, process)).start()
         return running
+
+    def _save_event(self, job: Job, event: str) -> None:
+        """Save ``job`` with its webhook event, then tell the sender (after the commit, so it sees it)."""
+        self.store.save(job, self.events(event))
+        self.sent()
 
     # scheduling -----------------------------------------------------------------------------
     def _schedule(self) -> None:
@@ -117,7 +122,7 @@ class Runner:
             )
         os.close(write_end)
         job.pid, job.pid_start = process.pid, process_start(process.pid)
-        self.store.save(job, self.events("job.started"))
+        self._save_event(job, "job.started")
         self._active[job.id] = (job, process)
         threading.Thread(target=self._follow, args=(job, process, read_end), name=f"job-{job.id[:8]}",
                          daemon=True).start()
@@ -166,7 +171,7 @@ class Runner:
                                   "message": f"the build exited with status {returncode}; see its log"}
             job.error["failures"] = progress.failures
             job.message = job.error["message"].splitlines()[0] if job.error["message"] else "failed"
-        self.store.save(job, self.events(event))
+        self._save_event(job, event)
 
 
 class _Progress:

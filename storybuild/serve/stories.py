@@ -12,7 +12,7 @@ import sys
 from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import ConfigError, StoryError
 from ..graph.project import StoryEntry
@@ -117,10 +117,15 @@ async def put_story(story: str, request: Request, svc: Services = Depends(servic
     except ArtifactRefused as exc:
         raise HTTPException(400, str(exc)) from exc
     raw = await request.body()
-    if request.headers.get("content-type", "").startswith("application/json"):
-        upload = StoryUpload.model_validate_json(raw)
-    else:
-        upload = StoryUpload(story_txt=raw.decode("utf-8", errors="strict"))
+    try:
+        if request.headers.get("content-type", "").startswith("application/json"):
+            upload = StoryUpload.model_validate_json(raw)
+        else:
+            upload = StoryUpload(story_txt=raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise HTTPException(422, f"stories/{story}/story.txt: not UTF-8 text (byte {exc.start})") from exc
+    except ValidationError as exc:
+        raise HTTPException(422, f"expected {{\"story_txt\": ..., \"story_toml\": ...}}: {exc.errors()[0]['msg']}") from exc
     project = svc.project()
     folder = project.path(project.settings.stories_dir) / story
     shown = f"{project.settings.stories_dir.as_posix()}/{story}/story.txt"

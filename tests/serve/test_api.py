@@ -26,7 +26,7 @@ def _variant(slug_words: str, scenes: int = 3) -> str:
 
 def test_health_capabilities_and_docs(serve):
     server = serve()
-    assert server.http.get("/api/health").json()["status"] == "ok"
+    assert server.http.get("/api/health").json() == {"status": "ok", "running": 0, "pending": 0}
     capabilities = server.http.get("/api/capabilities").json()
     assert "storybook" in capabilities["backends"]["image"] and "espeak" in capabilities["backends"]["tts"]
     assert capabilities["servers"]["comfyui"][0]["answers"] is False
@@ -57,6 +57,8 @@ def test_put_story_lists_it_and_refuses_what_does_not_parse(serve, built):
                                                        "story_toml": "[video]\nfps = 'fast'\n"})
     assert toml.status_code == 422 and "fps" in toml.text
     assert server.http.put("/api/stories/Bad_Name", content="x").status_code == 400
+    assert server.http.put("/api/stories/latin", content=b"caf\xe9\n").status_code == 422
+    assert server.http.put("/api/stories/json", json={"story": "x"}).status_code == 422
     huge = server.http.put("/api/stories/huge", content=b"a" * (7 * 1024 * 1024))
     assert huge.status_code == 413
     assert server.http.get("/api/stories/nothere").status_code == 404
