@@ -90,7 +90,7 @@ def payload(job: Job, event: str) -> dict[str, Any]:
         "event_id": uuid.uuid4().hex, "event": event, "job_id": job.id, "status": job.status, "type": job.kind,
         "target_id": job.target_id, "story": job.story, "scene": job.scene, "progress": job.progress,
         "created_at": job.created_at, "completed_at": job.finished_at,
-        "success": job.status == "completed", "error": job.error, "sent_for": job.updated_at,
+        "success": job.status == "completed", "error": job.error, "updated_at": job.updated_at,
     }
 
 

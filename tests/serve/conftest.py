@@ -24,6 +24,14 @@ import pytest
 
 from conftest import DATA, Project
 
+try:
+    import fastapi  # noqa: F401
+    import uvicorn  # noqa: F401
+except ImportError:
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        raise  # CI installs the serve extra: a missing server is a failure there
+    collect_ignore_glob = ["test_*.py"]  # pip install -e '.[serve,test]' to run these
+
 DODO = """from storybuild.graph import *  # noqa: F401,F403
 from storybuild.graph import doit_config
 from storybuild.graph.storyboard import storyboard  # noqa: F401
