@@ -24,7 +24,9 @@ def _login(args: argparse.Namespace) -> int:
     from .auth import login
 
     project = load_project(args.root)
-    secrets = args.client_secrets or project.settings.youtube.client_secrets
+    secrets = args.client_secrets
+    if secrets is None and project.settings.youtube.client_secrets is not None:
+        secrets = project.path(project.settings.youtube.client_secrets)  # settings paths are the project's
     channel = args.channel or project.settings.youtube.channel
     path = login(channel, secrets)
     print(f"logged in to YouTube as channel {channel!r}; the token is kept at {path} (mode 0600)")
