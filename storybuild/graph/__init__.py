@@ -14,6 +14,7 @@ Stages and what they make under build/<story>/:
     character  characters/<name>.png  scene      scenes/<scene>.png
     thumbnail  thumbnail.png          animate    clips/<scene>.mp4
     video      video.mp4              final_mp4  final.mp4
+    shorts     shorts/<scene>.mp4     publish    youtube.json (never a default target)
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ thumbnail = Stage("thumbnail", "Put the title over the key scene (thumbnail.png)
 animate = Stage("animate", "Animate every scene for exactly its narrated length (clips/<scene>.mp4)", animate_artifacts)
 video = Stage("video", "Join the clips at the scene boundaries (video.mp4)", video_artifacts)
 final_mp4 = Stage("final_mp4", "Mux picture, soundtrack, subtitles and chapters; verify (final.mp4)", final_mp4_artifacts)
+from .publish import publish, shorts  # noqa: E402  (declared after final_mp4: they read it)
 
 
 def doit_config(**overrides: Any) -> dict[str, Any]:
@@ -88,8 +90,10 @@ __all__ = [
     "final_wav",
     "metadata",
     "narration",
+    "publish",
     "scene",
     "scene_prompt",
+    "shorts",
     "sfx",
     "sfx_plan",
     "soundtrack",
