@@ -135,9 +135,9 @@ class Runner:
                 for line in events:
                     try:
                         record = json.loads(line)
-                    except json.JSONDecodeError:
-                        continue
-                    progress.apply(record)
+                        progress.apply(record)
+                    except (ValueError, KeyError, TypeError, AttributeError):
+                        continue  # a line that is not one of our events must not end the following
                     now = time.monotonic()
                     if now - saved >= SAVE_EVERY or record.get("event") == "end":
                         saved = now
@@ -148,7 +148,13 @@ class Runner:
                 self._active.pop(job.id, None)
         if self._stopping:
             return  # the server is going down: the job stays "running" and is requeued on the next start
-        self._finish(job, returncode, progress)
+        try:
+            self._finish(job, returncode, progress)
+        except Exception as exc:  # noqa: BLE001 - a job must end, whatever went wrong in recording how
+            job.status, job.error = "failed", {"stage": None, "story": job.story, "item": None,
+                                               "message": f"storybuild serve: {type(exc).__name__}: {exc}"}
+            job.message = job.error["message"]
+            self._save_event(job, "job.failed")
         self.wake()
 
     def _save_progress(self, job: Job) -> None:
@@ -166,10 +172,10 @@ class Runner:
             job.status, job.progress, job.message, event = "completed", 1.0, "done", "job.succeeded"
         else:
             job.status, event = "failed", "job.failed"
-            first = progress.failures[0] if progress.failures else None
-            job.error = first or {"stage": None, "story": job.story, "item": None,
-                                  "message": f"the build exited with status {returncode}; see its log"}
-            job.error["failures"] = progress.failures
+            first = progress.failures[0] if progress.failures else {
+                "stage": None, "story": job.story, "item": None,
+                "message": f"the build exited with status {returncode}; see its log"}
+            job.error = {**first, "failures": list(progress.failures)}
             job.message = job.error["message"].splitlines()[0] if job.error["message"] else "failed"
         self._save_event(job, event)
 

@@ -217,3 +217,17 @@ def test_private_webhook_targets_are_refused_unless_allowed(serve):
         answer = server.http.post("/api/generate/project/tiny", json={"notify_webhook": url})
         assert answer.status_code == 422, url
     assert server.http.get("/api/jobs").json() == []
+
+
+def test_a_failing_build_names_stage_story_and_item(serve, built):
+    import shutil
+
+    shutil.rmtree(built.build / "tiny" / "scenes")
+    (built.build / "tiny" / "scenes").write_text("a file where the folder of pictures goes")
+    server = serve()
+    status = server.wait_job(server.submit("/api/generate/scene/tiny/barn"))
+    assert status["status"] == "failed", status
+    error = status["error"]
+    assert (error["stage"], error["story"], error["item"]) == ("scene", "tiny", "tiny/barn"), error
+    assert "scenes" in error["message"] and status["message"]
+    assert status["result"]["counts"].get("failed") == 1
