@@ -165,8 +165,8 @@ def _queue(svc: Services, request: GenerateRequest, kind: str, story: str, targe
 
 
 def _stages() -> set[str]:
+    """The stages ``from storybuild.graph import *`` gives every dodo.py: the targets a job may name."""
     import storybuild.graph  # noqa: F401 - declares the stages
-    import storybuild.graph.storyboard  # noqa: F401 - until storybuild.graph declares it too
     from ..graph.stage import STAGES
 
     return set(STAGES)
