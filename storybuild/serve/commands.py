@@ -28,7 +28,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; any other"
                        " needs STORYBUILD_API_TOKEN)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    serve.add_argument("--max-concurrent", type=int, default=3, help="builds at once (default 3)")
+    serve.add_argument("--max-concurrent", type=int, help="builds at once (default: serve.max_concurrent"
+                       " of storybuild.toml, else 3)")
     serve.set_defaults(run=_serve)
 
 

@@ -1,8 +1,10 @@
 """How a server runs: where it listens, who may call it, how many builds at once, where jobs live.
 
-Values come from the command line and the environment (``STORYBUILD_API_TOKEN``,
-``STORYBUILD_DATABASE_URL``, ``STORYBUILD_WEBHOOK_SECRET``, ``STORYBUILD_WEBHOOK_ALLOW_PRIVATE``),
-never from a story: they are the server's, not the build's.
+Values come from the command line, the environment (``STORYBUILD_API_TOKEN``,
+``STORYBUILD_DATABASE_URL``, ``STORYBUILD_WEBHOOK_SECRET``, ``STORYBUILD_WEBHOOK_ALLOW_PRIVATE``)
+and the ``[serve]`` table of storybuild.toml (``ServeSettings``), strongest first; never from a
+story: they are the server's, not the build's. Secrets belong in the environment, not in a file
+that is committed, so the table holds none.
 """
 
 from __future__ import annotations
@@ -13,12 +15,23 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from ..errors import ConfigError
 
-__all__ = ["DEFAULT_PORT", "ServeConfig"]
+__all__ = ["DEFAULT_PORT", "ServeConfig", "ServeSettings"]
 
 DEFAULT_PORT = 8313  # the bridge's port, so its callers need no change
 MAX_BODY = 6 * 1024 * 1024  # a story.txt may be 5 MB; its toml and the JSON around it fit in the rest
+
+
+class ServeSettings(BaseModel):
+    """The ``[serve]`` table of storybuild.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_concurrent: int = Field(3, ge=1, description="builds at once, each its own doit process")
+    allow_private_webhooks: bool = Field(False, description="let webhooks reach loopback and private addresses")
 
 
 @dataclass
@@ -41,16 +54,24 @@ class ServeConfig:
 
     @classmethod
     def from_environment(cls, root: Path, **values: object) -> ServeConfig:
-        """A config with the environment's secrets and database filled in."""
+        """A config from the project's ``[serve]`` table, the environment, then ``values`` (the command line)."""
+        from ..graph.project import Project
+
         env = os.environ
-        config = cls(
-            root=Path(root).resolve(),
-            token=env.get("STORYBUILD_API_TOKEN", ""),
-            database_url=env.get("STORYBUILD_DATABASE_URL", ""),
-            webhook_secret=env.get("STORYBUILD_WEBHOOK_SECRET", ""),
-            allow_private_webhooks=env.get("STORYBUILD_WEBHOOK_ALLOW_PRIVATE", "") not in ("", "0"),
-            **{k: v for k, v in values.items() if v is not None},
-        )
+        project = Project(Path(root).resolve())
+        if project.error is not None:
+            raise project.error
+        table = getattr(project.settings, "serve", None) or ServeSettings()
+        chosen = {
+            "token": env.get("STORYBUILD_API_TOKEN", ""),
+            "database_url": env.get("STORYBUILD_DATABASE_URL", ""),
+            "webhook_secret": env.get("STORYBUILD_WEBHOOK_SECRET", ""),
+            "allow_private_webhooks": table.allow_private_webhooks
+            or env.get("STORYBUILD_WEBHOOK_ALLOW_PRIVATE", "") not in ("", "0"),
+            "max_concurrent": table.max_concurrent,
+        }
+        chosen.update({key: value for key, value in values.items() if value is not None})
+        config = cls(root=project.root, **chosen)
         config.check()
         return config
 
