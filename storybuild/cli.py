@@ -140,9 +140,54 @@ def _cache(args: argparse.Namespace) -> int:
             print(f"{task:<44} {mark[local]:>5} {mark[remote]:>6}")
         missing = sum(1 for _, local, remote in rows if not local and not remote)
         print(f"{len(rows)} artifacts built here; {missing} in neither cache")
+    elif args.action == "gc":
+        _gc(cache, args)
     else:
-        entries, size = cache.size() if cache.root.is_dir() else (0, 0)
-        print(f"{cache.root}: {entries} entries, {size / 1e6:.1f} MB")
+        _info(project)
+    return 0
+
+
+def _gc(cache: object, args: argparse.Namespace) -> None:
+    from .store.gc import collect, parse_age, parse_size
+
+    max_size = parse_size(args.max_size) if args.max_size else cache.max_size  # type: ignore[attr-defined]
+    older_than = parse_age(args.older_than)
+    if max_size is None and older_than is None:
+        raise StorybuildError("cache gc needs --max-size or --older-than (or the cache.max_size setting)")
+    done = collect(cache, max_size=max_size, older_than=older_than, dry_run=args.dry_run)
+    verb = "would evict" if args.dry_run else "evicted"
+    print(f"{verb} {len(done.evicted)} entries ({done.freed / 1e6:.1f} MB); kept {done.kept},"
+          f" {done.size / 1e6:.1f} MB")
+
+
+def _info(project: Project) -> None:
+    from .store import journal
+    from .store.gc import entries
+
+    cache = project.runtime.cache
+    found = entries(cache.root) if cache.root.is_dir() else []
+    size = sum(entry.size for entry in found)
+    linked = sum(entry.in_use for entry in found)
+    cap = f", cap {cache.max_size / 1e6:.1f} MB" if cache.max_size else ""
+    print(f"{cache.root}: {len(found)} entries, {size / 1e6:.1f} MB{cap}; {linked} linked from a build folder")
+    records = journal.read(project.runtime.journal)
+    reused = sum(r.get("outcome") == "reused" for r in records)
+    made = sum(r.get("outcome") == "generated" for r in records)
+    if reused + made:
+        print(f"hit rate {reused / (reused + made):.0%}: {reused} reused, {made} generated"
+              f" (the journal's last {len(records)} records)")
+    else:
+        print("hit rate: nothing built yet")
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+
+    project = load_project(args.root)
+    if project.error:
+        raise project.error
+    for task in args.task:
+        print("\n".join(explain(project, task)))
     return 0
 
 
@@ -211,11 +256,16 @@ EXAMPLES = {
   storybuild reroll sfx lighthouse/003 --seed 7 cue 003 with seed offset 7
   doit final_mp4                                then rebuild it and what depends on it""",
     "cache": """examples:
-  storybuild cache info                     entries and size of .storybuild/cache
+  storybuild cache info                     entries, size and hit rate of .storybuild/cache
+  storybuild cache gc --max-size 20GB       evict least recently used entries no build file links to
+  storybuild cache gc --older-than 30d      evict entries unused for a month
   storybuild cache clear                    empty it (the build folders are left alone)
   storybuild cache push --story lighthouse  upload what the shared cache lacks
   storybuild cache pull --story lighthouse  build it from the caches only
   storybuild cache status                   local / shared, per artifact built here""",
+    "explain": """examples:
+  storybuild explain scene:lighthouse/harbor   why that picture would be made again (or what made it)
+  storybuild explain final_wav:lighthouse      the mix, and any stale task it waits for""",
     "prune": """examples:
   storybuild prune --dry-run   list what would go
   storybuild prune             remove files of removed lines, cues and scenes
@@ -257,12 +307,23 @@ def _parser() -> argparse.ArgumentParser:
     reroll.set_defaults(run=_reroll)
     cache = command("cache", "the artifact cache: size, clear, and the shared cache (push, pull, status)",
                     "The content-addressed cache brings back cleaned or reverted artifacts without"
-                    " generating them again. `info` shows its size, `clear` empties it. With [cache] remote"
+                    " generating them again. `info` shows its size and hit rate, `gc` evicts least recently used entries"
+                    " that no build file links to, `clear` empties it. With [cache] remote"
                     " set, `push` uploads entries the shared cache lacks, `pull --story S` builds S from the"
                     " caches alone (generating nothing), `status` says where each artifact built here is.")
-    cache.add_argument("action", choices=("info", "clear", "push", "pull", "status"))
+    cache.add_argument("action", choices=("info", "clear", "gc", "push", "pull", "status"))
     cache.add_argument("--story", help="only this story's artifacts")
+    cache.add_argument("--max-size", help="gc: evict least recently used entries until the cache fits (20GB, 500MiB)")
+    cache.add_argument("--older-than", help="gc: evict entries unused for this long (30d, 12h)")
+    cache.add_argument("--dry-run", action="store_true", help="gc: say what would go, remove nothing")
     cache.set_defaults(run=_cache)
+    explain = command("explain", "say why a task would run (or how it last ran)",
+                      "Compare a task's recipe, file deps and targets with what doit recorded at its last"
+                      " success: the recipe field that changed (old and new value), the file that changed"
+                      " (old and new digest), a missing target, a reroll, or never built; a stale task it"
+                      " depends on is explained under it. Builds nothing.")
+    explain.add_argument("task", nargs="+", metavar="STAGE:STORY[/ITEM]", help="e.g. scene:lighthouse/harbor")
+    explain.set_defaults(run=_explain)
     prune = command("prune", "remove build files that no current task makes",
                     "Remove files under build/<story>/ that no current task makes (removed lines, cues and"
                     " scenes), temp files a killed build left, and, after asking, the build folders of"

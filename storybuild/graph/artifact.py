@@ -16,6 +16,7 @@ and item; ``STORYBUILD_DEBUG=1`` adds the traceback.
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import time
 import traceback
@@ -212,7 +213,13 @@ def run(artifact: Artifact) -> dict[str, Any] | TaskFailed:
         artifact.runtime.journal,
         {"stage": artifact.stage, "item": artifact.item, "outcome": outcome, "key": key, "seconds": seconds},
     )
-    return {"outcome": outcome, "seconds": seconds}
+    # Saved by doit beside the recipe digest, so `storybuild explain` can name the field that changed.
+    return {"outcome": outcome, "seconds": seconds, "key": key, "recipe": _plain(artifact.recipe)}
+
+
+def _plain(recipe: dict[str, Any]) -> dict[str, Any]:
+    """``recipe`` as JSON gives it back (paths as strings), the form doit's DB stores."""
+    return json.loads(json.dumps(recipe, default=str))
 
 
 def failure_message(artifact: Artifact, exc: Exception) -> str:

@@ -31,6 +31,7 @@ from ..config import (
 from ..errors import StorybuildError
 from ..layout import StoryLayout
 from ..store.cache import ArtifactCache
+from ..store.gc import parse_size
 from ..store.hashing import canonical_json, digest
 from ..story import Story, parse_story
 from .artifact import Runtime
@@ -86,7 +87,8 @@ class Project:
         except StorybuildError as exc:
             self.config, self.settings, self.error = None, Settings(), exc
         self.runtime = Runtime(
-            cache=ArtifactCache(self.path(self.settings.cache_path), shared=_shared_cache(self.settings)),
+            cache=ArtifactCache(self.path(self.settings.cache_path), shared=_shared_cache(self.settings),
+                                max_size=parse_size(getattr(self.settings.cache, "max_size", None))),
             journal=self.path(self.settings.state_dir) / "log.jsonl",
         )
 

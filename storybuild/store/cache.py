@@ -32,6 +32,7 @@ from typing import Any
 
 from ..errors import CacheError
 from .atomic import temp_path
+from .gc import collect, touch
 from .hashing import file_digest
 from .orphans import sweep_orphans
 
@@ -68,9 +69,11 @@ def _describe(path: Path) -> dict[str, Any]:
 class ArtifactCache:
     """Files by key, shared by every task and every run of the project."""
 
-    def __init__(self, root: str | Path, shared: Any = None) -> None:
+    def __init__(self, root: str | Path, shared: Any = None, max_size: int | None = None) -> None:
         self.root = Path(root)
         self.shared = shared  # a store.remote.SharedCache, or None
+        self.max_size = max_size  # bytes; every store beyond it evicts LRU entries (store.gc)
+        self._total: int | None = None  # bytes in the cache, counted once then kept up to date
         self._swept = False
         self._lock = threading.Lock()
 
@@ -107,6 +110,7 @@ class ArtifactCache:
             raise CacheError(
                 f"cannot place cached {entry / name} at {exc.filename}: {exc.strerror}", file=exc.filename
             ) from exc
+        touch(entry)
         return True
 
     def _pull(self, key: str, warn: Warn) -> bool:
@@ -154,8 +158,10 @@ class ArtifactCache:
         self._sweep_staging()
         entry = self.entry(key)
         if entry.is_dir():
+            touch(entry)
             return
         self._keep(key, files, about)
+        self._bound(entry)
         if push and self.shared is not None and entry.is_dir():
             names = {name: entry / name for name in files}
             self.shared.push(key, names, {k: v for k, v in (about or {}).items() if k != "pulled_from"}, warn)
@@ -191,6 +197,20 @@ class ArtifactCache:
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
+
+    def _bound(self, added: Path) -> None:
+        """Count the entry just added; past ``max_size``, evict least recently used unlinked entries."""
+        if self.max_size is None:
+            return
+        size = sum(f.stat().st_size for f in added.iterdir() if f.is_file())
+        with self._lock:
+            if self._total is None:
+                self._total = self.size()[1]
+            else:
+                self._total += size
+            if self._total <= self.max_size:
+                return
+            self._total = collect(self, max_size=self.max_size).size
 
     def drop(self, key: str) -> None:
         """Remove ``key``'s entry; moved aside first, so no reader sees it half removed."""

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 from doit.exceptions import TaskFailed
@@ -50,7 +51,9 @@ def _artifact(runtime: Runtime, tmp_path: Path, build, recipe=None, **more) -> A
 
 def test_a_failure_keeps_the_last_good_target_and_the_next_success_replaces_it(runtime, tmp_path) -> None:
     target = tmp_path / "build" / "lines" / "0001.wav"
-    assert run(_artifact(runtime, tmp_path, _writer("good"))) == {"outcome": "generated", "seconds": pytest.approx(0, abs=5)}
+    assert run(_artifact(runtime, tmp_path, _writer("good"))) == {
+        "outcome": "generated", "seconds": pytest.approx(0, abs=5), "key": ANY, "recipe": {"text": "hello"},
+    }
     failed = run(_artifact(runtime, tmp_path, _failing(BackendError("no such voice")), {"text": "changed"}))
     assert isinstance(failed, TaskFailed)
     assert target.read_text() == "good"
