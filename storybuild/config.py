@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 from .publish.settings import YouTubeSettings
+from .serve.settings import ServeSettings
 from .services import ServiceSettings
 
 if sys.version_info >= (3, 11):
@@ -33,7 +34,7 @@ STORY_SETTINGS_FILE = "story.toml"
 # The embedded backend of each capability: what a story uses unless a settings file names another.
 DEFAULT_BACKENDS = {"llm": "rules", "tts": "espeak", "sfx": "procedural", "image": "storybook", "animate": "kenburns"}
 # Settings that shape the whole project, not one story's artifacts.
-PROJECT_ONLY = ("stories_dir", "build_dir", "state_dir", "cache_dir", "video.ffmpeg", "cache")
+PROJECT_ONLY = ("stories_dir", "build_dir", "state_dir", "cache_dir", "video.ffmpeg", "cache", "serve", "services")
 
 
 class _Strict(BaseModel):
@@ -147,6 +148,7 @@ class Settings(_Strict):
     video: VideoSettings = VideoSettings()
     servers: ServerSettings = ServerSettings()
     youtube: YouTubeSettings = YouTubeSettings()
+    serve: ServeSettings = ServeSettings()
     services: dict[str, ServiceSettings] = Field(
         default_factory=dict, description="how to start comfyui / llm on demand (off when absent)"
     )
@@ -248,6 +250,7 @@ def _fields(loc: tuple[str | int, ...]) -> list[str]:
     """The names a settings table at ``loc`` accepts, for "did you mean" suggestions."""
     tables: dict[tuple, type[BaseModel]] = {
         (): Settings, ("audio",): AudioSettings, ("video",): VideoSettings, ("servers",): ServerSettings,
+        ("cache",): CacheSettings, ("serve",): ServeSettings, ("youtube",): YouTubeSettings,
         **{(capability,): BackendChoice for capability in DEFAULT_BACKENDS},
     }
     if len(loc) == 2 and loc[0] == "characters":

@@ -15,6 +15,7 @@ Stages and what they make under build/<story>/:
     thumbnail  thumbnail.png          animate    clips/<scene>.mp4
     video      video.mp4              final_mp4  final.mp4
     shorts     shorts/<scene>.mp4     publish    youtube.json (never a default target)
+    storyboard storyboard.html (a review page)
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ animate = Stage("animate", "Animate every scene for exactly its narrated length 
 video = Stage("video", "Join the clips at the scene boundaries (video.mp4)", video_artifacts)
 final_mp4 = Stage("final_mp4", "Mux picture, soundtrack, subtitles and chapters; verify (final.mp4)", final_mp4_artifacts)
 from .publish import publish, shorts  # noqa: E402  (declared after final_mp4: they read it)
+from .storyboard import storyboard  # noqa: E402
 
 
 def doit_config(**overrides: Any) -> dict[str, Any]:
@@ -97,6 +99,7 @@ __all__ = [
     "sfx",
     "sfx_plan",
     "soundtrack",
+    "storyboard",
     "subtitles",
     "thumbnail",
     "tts",

@@ -180,6 +180,6 @@ def soundtrack_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifa
 
     yield Artifact(
         stage="soundtrack", item=entry.slug, targets={"final.m4a": layout.final_m4a},
-        recipe={"codec": "aac", "bitrate": "192k", "rate": 48000}, build=build,
+        recipe={"codec": "aac", "bitrate": "192k", "rate": 48000, "mux": 2}, build=build,
         runtime=project.runtime, inputs=[layout.final_wav], title=f"AAC soundtrack of {entry.story.title}",
     )

@@ -34,7 +34,7 @@ def video_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
         # A cut joins without fades, so the fade's length cannot change it.
         recipe={"fps": video.fps, "transition": video.transition,
                 "fade": video.crossfade if video.transition == "crossfade" else None,
-                "encoder": encoder, "join": 2},
+                "encoder": encoder, "join": 3},
         build=build, runtime=project.runtime, inputs=clips, title=f"picture of {entry.story.title}",
     )
 
@@ -67,7 +67,7 @@ def final_mp4_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
     yield Artifact(
         stage="final_mp4", item=entry.slug, targets={"final.mp4": layout.final_mp4},
         # Size and frame rate are only verified here: they come with video.mp4, an input.
-        recipe={"title": story.title, "metadata": metadata, "burn": video.burn_subtitles, "mux": 1},
+        recipe={"title": story.title, "metadata": metadata, "burn": video.burn_subtitles, "mux": 2},
         plan=plan, build=build, runtime=project.runtime,
         inputs=[layout.video, layout.final_m4a, layout.srt], deps=[layout.timeline],
         after=[f"thumbnail:{entry.slug}", f"metadata:{entry.slug}"]

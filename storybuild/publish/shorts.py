@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MediaError
+from ..media.encoding import h264_args, mp4_args
 from ..media.ffmpeg import run_ffmpeg, work_timeout
 from ..timeline import TimedLine, Timeline
 
@@ -151,8 +152,8 @@ def cut_short(
             graph.append(f"[v{i}][{i + 2}:v]overlay={x}:{y}:enable='between(t,{first:.3f},{last:.3f})'[v{i + 1}]")
         args += ["-filter_complex", ";".join(graph), "-map", f"[v{len(layers)}]", "-map", "1:a",
                  "-frames:v", str(frames), "-t", f"{duration:.6f}", "-r", str(FPS),
-                 "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
-                 "-c:a", "aac", "-b:a", "160k", "-movflags", "+faststart", "-f", "mp4", str(out)]
+                 *h264_args(23, "veryfast"),  # fixed x264 threading: the same bytes on any machine
+                 "-c:a", "aac", "-b:a", "160k", *mp4_args(FPS), "-movflags", "+faststart", "-f", "mp4", str(out)]
         run_ffmpeg(args, f"the Short of scene {scene_id}",
                    timeout=work_timeout(frames=frames, width=WIDTH, height=HEIGHT))
     return cut
