@@ -8,6 +8,7 @@ moves anyone else's voice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import xxhash
@@ -18,6 +19,9 @@ from .backends.tts import TTSBackend, Voice
 from .config import CharacterSettings
 from .errors import ConfigError
 from .story.model import NARRATOR, Story
+from .voices import VoiceSample, assign, is_sample_spec, resolve
+
+CONTROLS = ("rate", "pitch", "volume")
 
 
 class Member(BaseModel):
@@ -68,8 +72,17 @@ def build_cast(
     llm: LLMBackend,
     tts: TTSBackend,
     voices_dir: Path,
+    samples: Sequence[VoiceSample] = (),
+    project_dir: Path | None = None,
 ) -> Cast:
-    """Decide gender, look and voice for every character of ``story``."""
+    """Decide gender, look and voice for every character of ``story``.
+
+    ``samples`` is the voice library (``voices.library``): characters without a voice in
+    story.toml get a distinct sample of their gender from it before the backend's pool serves the
+    rest. A story.toml voice that is a path (``voices/female/us/en/ava.wav``) pins that sample,
+    found from the story folder, then ``project_dir``. ``rate``, ``pitch`` and ``volume`` in
+    story.toml are laid over whatever voice a character ends with.
+    """
     names = [character.name for character in story.characters]
     unknown = sorted(set(overrides) - set(names))
     if unknown:
@@ -91,12 +104,22 @@ def build_cast(
         age[guess.name], described[guess.name] = guess.age, guess.voice
 
     voices: dict[str, Voice] = {}
+    pinned: dict[str, VoiceSample] = {}
     for name in names:
         spec = (overrides.get(name) or CharacterSettings()).voice
-        if spec:
+        if spec and is_sample_spec(spec) and ("/" in spec or "\\" in spec):
+            pinned[name] = resolve(spec, voices_dir.parent, project_dir or voices_dir.parent)
+            voices[name] = Voice(name=spec, sample=pinned[name].path)
+        elif spec:
             voices[name] = _voice(spec, voices_dir)
+            if voices[name].sample is not None:  # a file in the story's voices/: nobody else's
+                pinned[name] = VoiceSample(path=voices[name].sample, key=spec)
     if NARRATOR in names and NARRATOR not in voices:
         voices[NARRATOR] = tts.narrator_voice(story.language)
+    unvoiced = [(name, gender[name]) for name in names if name not in voices]
+    for name, sample in assign(unvoiced, samples, pinned, story.language).items():
+        if name not in pinned:
+            voices[name] = Voice(name=sample.key, sample=sample.path)
     taken = {(v.name, v.pitch) for v in voices.values()}
     for name in names:
         if name in voices:
@@ -107,6 +130,11 @@ def build_cast(
         choice = next((v for v in order if (v.name, v.pitch) not in taken), order[0])
         voices[name] = choice
         taken.add((choice.name, choice.pitch))
+    for name in names:
+        spec = overrides.get(name) or CharacterSettings()
+        controls = {key: getattr(spec, key) for key in CONTROLS if getattr(spec, key) is not None}
+        if controls:
+            voices[name] = voices[name].model_copy(update=controls)
 
     members = [
         Member(

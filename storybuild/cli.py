@@ -41,6 +41,18 @@ def _backend_problems(project: Project, entry: StoryEntry, seen: dict[int, list[
         except StorybuildError as exc:
             found = [str(exc)]
         problems += [f"{capability} {choice}: {problem}" for problem in found]
+    settings = entry.settings
+    if settings.tts.retakes or settings.subtitles.word_timing:
+        # Only then does a build listen (``doit quality`` alone is asked for by name).
+        from .graph.quality import transcriber
+
+        choice = settings.quality.backend
+        names.append(f"transcribe {choice}")
+        try:
+            found = transcriber(settings.quality).check()
+        except StorybuildError as exc:
+            found = [str(exc)]
+        problems += [f"transcribe {choice}: {problem}" for problem in found]
     return ", ".join(names), problems
 
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .backends.transcribe.settings import QualitySettings
 from .errors import ConfigError
 from .publish.settings import YouTubeSettings
 from .serve.settings import ServeSettings
@@ -51,6 +52,12 @@ class BackendChoice(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class TTSChoice(BackendChoice):
+    """The TTS backend, and how many times a line that fails the listening check is voiced again."""
+
+    retakes: int = Field(0, ge=0, le=10, description="voice a flagged line again with a new seed, up to this many times")
+
+
 class AudioSettings(_Strict):
     """How lines become the narration and the final mix."""
 
@@ -64,6 +71,10 @@ class AudioSettings(_Strict):
     duck_db: float = Field(-12.0, le=0, description="cue gain under speech, dB")
     cue_gain_db: float = Field(-8.0, le=12, description="cue level against the voices, dB")
     infer_cues: bool = Field(True, description="add the sound cues the text implies, not only {cues}")
+    music: str | None = Field(None, description="a music file, from the story folder or the project root")
+    music_prompt: str | None = Field(None, description="music made by the sfx backend from this description")
+    music_level: float = Field(-18.0, le=0, description="the music's loudness against the speech, LU")
+    music_fade: float = Field(2.0, ge=0, le=10, description="fade in/out and crossfade between scenes, seconds")
 
 
 class VideoSettings(_Strict):
@@ -98,6 +109,22 @@ class CharacterSettings(_Strict):
     look: str | None = None
     voice: str | None = None
     lora: str | None = None
+    rate: int | None = Field(None, ge=80, le=450, description="words per minute")
+    pitch: int | None = Field(None, ge=0, le=100)
+    volume: int | None = Field(None, ge=10, le=200, description="percent")
+
+
+class SceneSettings(_Strict):
+    """What story.toml may say about one scene."""
+
+    music: str | None = None
+    music_prompt: str | None = None
+
+
+class SubtitleSettings(_Strict):
+    """How subtitle cards are timed."""
+
+    word_timing: bool = Field(False, description="break cards on the words' heard times (needs the transcribe extra)")
 
 
 class ServerSettings(_Strict):
@@ -140,7 +167,7 @@ class Settings(_Strict):
     style: str = ""
     seed: int = 0
     llm: BackendChoice = BackendChoice()
-    tts: BackendChoice = BackendChoice()
+    tts: TTSChoice = TTSChoice()
     sfx: BackendChoice = BackendChoice()
     image: BackendChoice = BackendChoice()
     animate: BackendChoice = BackendChoice()
@@ -153,6 +180,9 @@ class Settings(_Strict):
         default_factory=dict, description="how to start comfyui / llm on demand (off when absent)"
     )
     characters: dict[str, CharacterSettings] = Field(default_factory=dict)
+    scenes: dict[str, SceneSettings] = Field(default_factory=dict)
+    quality: QualitySettings = QualitySettings()
+    subtitles: SubtitleSettings = SubtitleSettings()
 
     @field_validator("characters")
     @classmethod
@@ -252,9 +282,12 @@ def _fields(loc: tuple[str | int, ...]) -> list[str]:
         (): Settings, ("audio",): AudioSettings, ("video",): VideoSettings, ("servers",): ServerSettings,
         ("cache",): CacheSettings, ("serve",): ServeSettings, ("youtube",): YouTubeSettings,
         **{(capability,): BackendChoice for capability in DEFAULT_BACKENDS},
+        ("tts",): TTSChoice, ("quality",): QualitySettings, ("subtitles",): SubtitleSettings,
     }
     if len(loc) == 2 and loc[0] == "characters":
         return list(CharacterSettings.model_fields)
+    if len(loc) == 2 and loc[0] == "scenes":
+        return list(SceneSettings.model_fields)
     model = tables.get(tuple(loc))
     return list(model.model_fields) if model else []
 

@@ -70,6 +70,10 @@ class StoryLayout:
         """One spoken line's audio."""
         return self._in("lines", f"{_safe_part(line_id)}.wav")
 
+    def music_wav(self, name: str) -> str:
+        """A generated music track: ``story`` for the whole story's, else a scene id."""
+        return self._in("music", f"{_safe_part(name)}.wav")
+
     def cue_wav(self, cue_id: str) -> str:
         """One sound cue's audio."""
         return self._in("sfx", f"{_safe_part(cue_id)}.wav")

@@ -66,15 +66,27 @@ def _split(text: str, width: int, rows: int) -> list[str]:
         groups += 1
 
 
-def cards(timeline: Timeline, width: int = ROW_WIDTH, rows: int = ROWS_PER_CARD) -> list[Card]:
-    """The subtitle cards for every line of ``timeline``."""
+def cards(
+    timeline: Timeline, width: int = ROW_WIDTH, rows: int = ROWS_PER_CARD,
+    word_starts: dict[str, list[float | None]] | None = None,
+) -> list[Card]:
+    """The subtitle cards for every line of ``timeline``.
+
+    With ``word_starts`` (per line id, when each word of its text began, seconds from the line's
+    start: ``storybuild.wer.token_starts`` on its transcript), a card changes when its first word
+    is heard; without, or for a word not heard, cards share the line in proportion to their length.
+    """
     result: list[Card] = []
     for line in timeline.lines:
         groups = _split(line.text, width, rows) or [line.text]
         total = sum(len(group) for group in groups) or 1
-        start = line.start
+        heard = (word_starts or {}).get(line.id) or []
+        start, first_word = line.start, 0
         for number, group in enumerate(groups):
             end = line.end if number == len(groups) - 1 else start + (line.end - line.start) * len(group) / total
+            first_word += len(group.split())
+            if number < len(groups) - 1 and first_word < len(heard) and heard[first_word] is not None:
+                end = min(max(line.start + heard[first_word], start + 0.3), line.end - 0.3)
             result.append(Card(start=round(start, 3), end=round(end, 3), text=group))
             start = end
     return result

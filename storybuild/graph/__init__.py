@@ -23,8 +23,9 @@ from __future__ import annotations
 from typing import Any
 
 from .audio import cast_artifacts, narration_artifacts, subtitle_artifacts, tts_artifacts
+from .quality import quality_artifacts, transcribe_artifacts
 from .reading import cues_artifacts, metadata_artifacts, scene_prompt_artifacts
-from .sound import final_wav_artifacts, sfx_artifacts, sfx_plan_artifacts, soundtrack_artifacts
+from .sound import final_wav_artifacts, music_artifacts, sfx_artifacts, sfx_plan_artifacts, soundtrack_artifacts
 from .stage import Stage, Validate
 from .video import final_mp4_artifacts, video_artifacts
 from .visual import animate_artifacts, character_artifacts, scene_artifacts, thumbnail_artifacts
@@ -32,11 +33,14 @@ from .visual import animate_artifacts, character_artifacts, scene_artifacts, thu
 validate = Validate()
 cast = Stage("cast", "Decide every character's gender, look and voice (cast.json)", cast_artifacts)
 tts = Stage("tts", "Voice every spoken line (lines/NNNN.wav)", tts_artifacts)
+transcribe = Stage("transcribe", "Hear what every line says, word-timed (transcripts/NNNN.json)", transcribe_artifacts)
+quality = Stage("quality", "Score every line against its script, worst first (quality.json)", quality_artifacts)
 narration = Stage("narration", "Join the lines with pauses and time them (narration.wav, timeline.json)", narration_artifacts)
 cues = Stage("cues", "Ask which sounds the text implies beyond its {cues} (cues.json)", cues_artifacts)
 subtitles = Stage("subtitles", "Write subtitles from the timeline (story.srt, story.vtt)", subtitle_artifacts)
 sfx_plan = Stage("sfx_plan", "Place the sound cues on the timeline (sfx_plan.json)", sfx_plan_artifacts)
 sfx = Stage("sfx", "Make every sound cue (sfx/NNN.wav)", sfx_artifacts)
+music = Stage("music", "Make the music beds the story describes (music/<story|scene>.wav)", music_artifacts)
 final_wav = Stage("final_wav", "Mix narration and cues, ducked and loudness-normalized (final.wav)", final_wav_artifacts)
 soundtrack = Stage("soundtrack", "Encode final.wav as AAC for the video (final.m4a)", soundtrack_artifacts)
 scene_prompt = Stage(
@@ -91,8 +95,10 @@ __all__ = [
     "final_mp4",
     "final_wav",
     "metadata",
+    "music",
     "narration",
     "publish",
+    "quality",
     "scene",
     "scene_prompt",
     "shorts",
@@ -102,6 +108,7 @@ __all__ = [
     "storyboard",
     "subtitles",
     "thumbnail",
+    "transcribe",
     "tts",
     "validate",
     "video",

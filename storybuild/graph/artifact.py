@@ -123,8 +123,8 @@ class RecipeUnchanged:
 
 
 # Which recipe value names the backend serving a stage, so its class can declare its tools.
-_CAPABILITY = {"tts": "tts", "sfx": "sfx", "character": "image", "scene": "image", "thumbnail": "image",
-               "animate": "animate"}
+_CAPABILITY = {"tts": "tts", "sfx": "sfx", "music": "sfx", "character": "image", "scene": "image",
+               "thumbnail": "image", "animate": "animate"}
 # Bump when what goes into a cache key changes shape.
 _KEY_FORMAT = 2
 

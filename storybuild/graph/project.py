@@ -34,6 +34,7 @@ from ..store.cache import ArtifactCache
 from ..store.gc import parse_size
 from ..store.hashing import canonical_json, digest
 from ..story import Story, parse_story
+from ..voices import is_sample_spec, resolve
 from .artifact import Runtime
 
 CAPABILITIES = tuple(DEFAULT_BACKENDS)
@@ -161,6 +162,14 @@ class Project:
                 )
             if spec.voice:
                 self._check_voice(layout, tts, name, spec.voice)
+            speaker = backend_class("tts", "piper") if (spec.voice or "").startswith("piper:") else type(tts)
+            unsupported = [k for k in ("rate", "pitch", "volume") if getattr(spec, k) is not None and k not in speaker.controls]
+            if unsupported:
+                raise ConfigError(
+                    f"{where}: characters.{name}: the {speaker.name} TTS backend cannot set {', '.join(unsupported)}"
+                    f" (it honours {', '.join(sorted(speaker.controls)) or 'none of rate, pitch, volume'})",
+                    file=file, line=line,
+                )
         languages = getattr(tts, "languages", None)
         if callable(languages):
             known = {code.lower() for code in languages() or ()}
@@ -176,6 +185,21 @@ class Project:
     def _check_voice(self, layout: StoryLayout, tts: Any, name: str, voice: str) -> None:
         file, line = self._setting_source(layout, ("characters", name, "voice"))
         where = f"{file}:{line}" if line else file
+        if voice.startswith("piper:") and getattr(tts, "name", "") != "piper":
+            tts = backend_class("tts", "piper")()
+            voice_check = tts.check() or [tts.check_voice(voice, None)]
+            if voice_check[0]:
+                raise ConfigError(f"{where}: characters.{name}.voice: {voice_check[0]}", file=file, line=line)
+            return
+        if is_sample_spec(voice) and ("/" in voice or "\\" in voice):
+            try:
+                sample = resolve(voice, self.path(layout.source_dir), self.root).path
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: characters.{name}.voice = {voice!r}: {exc}", file=file, line=line) from exc
+            problem = tts.check_voice(voice, sample)
+            if problem:
+                raise ConfigError(f"{where}: characters.{name}.voice: {problem}", file=file, line=line)
+            return
         if "/" in voice or "\\" in voice or voice in (".", "..") or "\0" in voice:
             raise ConfigError(
                 f"{where}: characters.{name}.voice = {voice!r}: expected a voice name of the TTS backend or"

@@ -12,6 +12,7 @@ narration, ducked under speech and normalized to the loudness target.
 from __future__ import annotations
 
 import json
+import posixpath
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 
 from ..backends.llm import InferredCue
 from ..backends.sfx import SoundRequest
+from ..errors import ConfigError
 from ..store.atomic import json_text
 from ..timeline import Timeline
 from .artifact import Artifact, Request
@@ -137,14 +139,80 @@ def sfx_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
         yield implied_sounds_artifact(project, entry)
 
 
+MUSIC_CAP = 45.0  # seconds of generated music at most: longer spans loop it (Stable Audio's limit)
+
+
+def _music_file(project: Project, entry: StoryEntry, name: str) -> str:
+    """The root-relative path of a music file named in the settings: from the story folder, else the root."""
+    for folder in (entry.layout.source_dir, "."):
+        path = posixpath.normpath(posixpath.join(folder, name))
+        if project.path(path).is_file():
+            return path
+    raise ConfigError(f"music file {name!r} is neither in {entry.layout.source_dir}/ nor in the project folder")
+
+
+def music_sources(project: Project, entry: StoryEntry) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Each scene's music (a file, a generated track's path, or None), and the prompts to generate by track name."""
+    audio, scenes = entry.settings.audio, entry.settings.scenes
+    prompts: dict[str, str] = {}
+
+    def source(music: str | None, prompt: str | None, name: str) -> str | None:
+        if music:
+            return _music_file(project, entry, music)
+        if prompt:
+            prompts[name] = prompt
+            return entry.layout.music_wav(name)
+        return None
+
+    story_music = source(audio.music, audio.music_prompt, "story")
+    chosen = {}
+    for scene in entry.story.scenes:
+        own = scenes.get(scene.id)
+        own_music = own and (own.music or own.music_prompt)
+        chosen[scene.id] = source(own.music, own.music_prompt, scene.id) if own_music else story_music
+    return chosen, prompts
+
+
+def music_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
+    """music/<story|scene>.wav: the music bed the sfx backend makes from a music_prompt."""
+    layout, rate = entry.layout, entry.settings.audio.sample_rate
+    backend_recipe = project.backend_recipe(entry, "sfx")
+    _, prompts = music_sources(project, entry)
+    for name, prompt in sorted(prompts.items()):
+        seed = entry.seed("music", name)
+
+        def plan(name: str = name, prompt: str = prompt, seed: int = seed) -> Request:
+            timeline = Timeline.load(layout.timeline)
+            span = timeline.duration if name == "story" else timeline.scene(name).duration
+            duration = round(min(MUSIC_CAP, span + entry.settings.audio.music_fade), 3)
+            return {"text": prompt, "duration": duration, "seed": seed, "sample_rate": rate}
+
+        def build(request: Request, out: dict[str, Path]) -> None:
+            project.backend(entry, "sfx").generate(SoundRequest(**request), out["music.wav"])
+
+        yield Artifact(
+            stage="music", item=f"{entry.slug}/{name}", targets={"music.wav": layout.music_wav(name)},
+            recipe={"sfx": backend_recipe, "text": prompt, "seed": seed, "sample_rate": rate},
+            plan=plan, build=build, runtime=project.runtime, deps=[layout.timeline], title=f"music: {prompt[:40]}",
+        )
+
+
 def final_wav_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
-    """final.wav: narration plus cues, ducked under speech, loudness-normalized."""
+    """final.wav: narration plus cues and music, ducked under speech, loudness-normalized."""
     layout, audio = entry.layout, entry.settings.audio
     cue_wavs = {cue.id: layout.cue_wav(cue.id) for cue in entry.story.cues}
     # The implied sounds' manifest holds each sound's digest, so it stands in for their files.
     implied = [layout.inferred_sfx] if audio.infer_cues else []
+    sources, _ = music_sources(project, entry)
+    music_files = sorted({path for path in sources.values() if path})
     # The sample rate is the narration's (an input), cue gains are in the plan: neither is here.
-    recipe = {"loudness": audio.loudness, "duck_db": audio.duck_db, "mix": 2}
+    # Music files are inputs (by content); the recipe says which scene plays which, by index.
+    recipe = {"loudness": audio.loudness, "duck_db": audio.duck_db, "mix": 3}
+    if music_files:
+        recipe["music"] = {
+            "level": audio.music_level, "fade": audio.music_fade,
+            "scenes": [[scene, music_files.index(path) if path else None] for scene, path in sources.items()],
+        }
 
     def build(request: Request, out: dict[str, Path]) -> None:
         from ..media.audio import read_wav, to_mono, to_stereo, write_wav
@@ -157,14 +225,21 @@ def final_wav_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
         for cue in SoundPlan.load(layout.sfx_plan).cues:
             sound, _ = read_wav(cue_wavs.get(cue.id) or layout.cue_wav(cue.id))
             placed.append((cue.start, to_stereo(sound) * (10 ** (cue.gain_db / 20))))
-        bed = duck(place_cues(len(speech), rate, placed), speech, rate, amount_db=audio.duck_db)
+        bed = place_cues(len(speech), rate, placed)
+        if music_files:
+            from ..media.music import story_bed
+
+            spans = [(s.start, s.end, sources.get(s.id)) for s in Timeline.load(layout.timeline).scenes]
+            bed = bed + story_bed(speech, rate, spans, audio.music_fade, -audio.music_level)
+        bed = duck(bed, speech, rate, amount_db=audio.duck_db)
         mixed = normalize(mix(speech, bed), rate, target_lufs=audio.loudness)
         write_wav(out["final.wav"], mixed, rate)
 
     yield Artifact(
         stage="final_wav", item=entry.slug, targets={"final.wav": layout.final_wav}, recipe=recipe,
         build=build, runtime=project.runtime,
-        inputs=[layout.narration, layout.sfx_plan, *cue_wavs.values(), *implied],
+        inputs=[layout.narration, layout.sfx_plan, *cue_wavs.values(), *implied, *music_files,
+                *([layout.timeline] if music_files else [])],
         title=f"soundtrack of {entry.story.title}",
     )
 

@@ -5,7 +5,6 @@ Needs the integration (``[subtitles] word_timing``): skips until then, and fails
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -22,12 +21,6 @@ def _clock(text: str) -> float:
 
 
 def test_cards_break_on_the_heard_word(project) -> None:
-    from storybuild.config import Settings
-
-    if "subtitles" not in Settings.model_fields:
-        if os.environ.get("CI") == "true":
-            pytest.fail("no [subtitles] settings: word-timed cards are not integrated")
-        pytest.skip("word-timed cards are not integrated yet")
     need("faster_whisper", "pip install 'storybuild[transcribe]'")
     from storybuild.graph.project import load_project
     from storybuild.graph.quality import line_word_starts, transcript_path

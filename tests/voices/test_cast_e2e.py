@@ -6,11 +6,8 @@ and fails under CI=true.
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -26,18 +23,8 @@ The bell rang once.
 """
 
 
-def integrated() -> bool:
-    from storybuild.cast import build_cast
-
-    return "samples" in inspect.signature(build_cast).parameters
-
-
 @pytest.fixture
 def voiced(project):
-    if not integrated():
-        if os.environ.get("CI") == "true":
-            pytest.fail("build_cast takes no voice library: the voice samples are not integrated")
-        pytest.skip("the voice library is not integrated into the cast yet")
     tts = EspeakTTS()
     for key, variant in {"male/us/en/adam": "m1", "male/us/en/bram": "m3", "female/us/en/ava": "f1",
                          "female/us/en/bea": "f3", "female/gb/en/cleo": "f4"}.items():

@@ -286,6 +286,7 @@ class EspeakTTS(TTSBackend):
     name = "espeak"
     version = "2"  # 2: emoji are no longer voiced; voice samples are matched by pitch
     Options = EspeakOptions
+    controls = frozenset({"rate", "pitch", "volume"})
 
     @property
     def _options(self) -> EspeakOptions:
@@ -301,7 +302,7 @@ class EspeakTTS(TTSBackend):
         elif voice.name not in variants():
             raise BackendError(self.check_voice(voice.name, None) or f"espeak cannot speak {voice.name!r}")
         rate = float(voice.rate or opts.rate)
-        span, volume = opts.pitch_range, float(opts.volume)
+        span, volume = opts.pitch_range, float(opts.volume) * (voice.volume or 100) / 100
         for hint in request.hints:
             for pattern, steer in _HINTS:
                 if pattern.search(hint.lower()):

@@ -24,6 +24,7 @@ class Voice(BaseModel):
     name: str
     pitch: int | None = None
     rate: int | None = None
+    volume: int | None = None
     sample: Path | None = None
 
 
@@ -34,6 +35,7 @@ class SpeechRequest(BaseModel):
     voice: Voice
     language: str = "en"
     hints: list[str] = []
+    seed: int = 0
 
 
 # Symbols voices read as names or noise but that belong in running text, so they stay.
@@ -77,7 +79,13 @@ def speakable_text(text: str) -> str:
 
 
 class TTSBackend(Backend):
-    """Turns text into speech."""
+    """Turns text into speech.
+
+    ``controls`` names which of a Voice's ``rate``, ``pitch`` and ``volume`` the backend honours;
+    ``storybuild check`` rejects a story.toml that sets one it does not.
+    """
+
+    controls: frozenset[str] = frozenset()
 
     @abstractmethod
     def synthesize(self, request: SpeechRequest, out: Path) -> None:
