@@ -79,7 +79,8 @@ def test_answers_are_asked_once_and_kept_until_their_question_changes(project, s
     story.write_text(story.read_text().replace("one tree, the sea far away", "two trees, a windmill"))
     before = len(server.chats)
     project.doit(*tasks)
-    assert asked(server, before) == {"scene_prompt": 1, "metadata": 1}
+    # The scene's prompt, the metadata and the cast (it reads the scene descriptions) change.
+    assert asked(server, before) == {"scene_prompt": 1, "metadata": 1, "cast": 1}
     (scene,) = [r for r in server.chats[before:] if r.body["response_format"]["json_schema"]["name"] == "scene_prompt"]
     assert "two trees, a windmill" in scene.prompt
 
