@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .backends.transcribe.settings import QualitySettings
-from .errors import ConfigError
+from .errors import ConfigError, StorybuildError
 from .publish.settings import YouTubeSettings
 from .serve.settings import ServeSettings
 from .services import ServiceSettings
@@ -154,6 +154,20 @@ class CacheSettings(_Strict):
     )
     endpoint: str | None = Field(None, description="S3 endpoint (MinIO, R2, B2); default AWS_ENDPOINT_URL")
     region: str | None = Field(None, description="default: AWS_DEFAULT_REGION or ~/.aws/config")
+    max_size: str | None = Field(
+        None, description='cap the local cache, e.g. "20GB": every build ends within it (least recently used go first)'
+    )
+
+    @field_validator("max_size")
+    @classmethod
+    def _a_size(cls, value: str | None) -> str | None:
+        from .store.gc import parse_size
+
+        try:
+            parse_size(value)
+        except StorybuildError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
 
 class Settings(_Strict):
