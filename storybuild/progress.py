@@ -244,8 +244,8 @@ def _indent(message: str) -> str:
     return message.replace("\n", "\n    ")
 
 
-def _count_reachable(tasks: dict[str, Any], selected: list[str]) -> int:
-    """How many tasks with actions the selected ones reach through task and file dependencies."""
+def reachable(tasks: dict[str, Any], selected: list[str]) -> list[str]:
+    """The names of the tasks with actions that ``selected`` reaches through task and file dependencies."""
     producer = {target: task.name for task in tasks.values() for target in task.targets}
     seen: set[str] = set()
     stack = [name for name in selected if name in tasks]
@@ -257,4 +257,9 @@ def _count_reachable(tasks: dict[str, Any], selected: list[str]) -> int:
         task = tasks[name]
         stack.extend(dep for dep in (*task.task_dep, *task.setup_tasks) if dep in tasks)
         stack.extend(producer[dep] for dep in task.file_dep if dep in producer)
-    return sum(1 for name in seen if tasks[name].actions)
+    return sorted(name for name in seen if tasks[name].actions)
+
+
+def _count_reachable(tasks: dict[str, Any], selected: list[str]) -> int:
+    """How many tasks with actions the selected ones reach."""
+    return len(reachable(tasks, selected))

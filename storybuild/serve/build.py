@@ -20,23 +20,9 @@ from typing import Any
 from doit.cmd_base import ModuleTaskLoader
 from doit.doit_cmd import DoitMain
 
-__all__ = ["job_reporter", "main", "reachable"]
+from ..progress import reachable
 
-
-def reachable(tasks: dict[str, Any], selected: list[str]) -> list[str]:
-    """The names of the tasks with actions that ``selected`` reaches through task and file dependencies."""
-    producer = {target: task.name for task in tasks.values() for target in task.targets}
-    seen: set[str] = set()
-    stack = [name for name in selected if name in tasks]
-    while stack:
-        name = stack.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        task = tasks[name]
-        stack.extend(dep for dep in (*task.task_dep, *task.setup_tasks) if dep in tasks)
-        stack.extend(producer[dep] for dep in task.file_dep if dep in producer)
-    return sorted(name for name in seen if tasks[name].actions)
+__all__ = ["job_reporter", "main"]
 
 
 def job_reporter(base: type, events: Any) -> type:
