@@ -127,6 +127,19 @@ def test_speech_is_cloned_from_the_sample_and_its_transcript_and_comes_back_mono
     assert (comfy.root / "input" / sent["1"]["inputs"]["audio"]).read_bytes() == (voices / "mara.wav").read_bytes()
 
 
+def test_emoji_are_never_sent_and_a_line_of_only_emoji_is_a_short_silence(comfy: ComfyUIServer, tmp_path: Path) -> None:
+    tts = ComfyUITTS({}, servers=_servers(comfy.url))
+    with job_context(context(tmp_path, "line-2")):
+        tts.synthesize(SpeechRequest(text="The cake 🎂 was ready 🙂", voice=Voice(name="none")), tmp_path / "a.wav")
+    assert comfy.prompts[-1]["prompt"]["4"]["inputs"]["text"] == "The cake was ready"
+    before = submitted(comfy)
+    with job_context(context(tmp_path, "line-3")):
+        tts.synthesize(SpeechRequest(text="🎂 🙂", voice=Voice(name="none")), tmp_path / "b.wav")
+    assert submitted(comfy) == before
+    data, rate = soundfile.read(tmp_path / "b.wav")
+    assert len(data) / rate == pytest.approx(0.25) and not np.any(data)
+
+
 def test_a_short_cue_is_made_at_the_models_minimum_and_cut_to_its_length(comfy: ComfyUIServer, tmp_path: Path) -> None:
     out = tmp_path / "001.wav"
     with job_context(context(tmp_path, "cue-1")):

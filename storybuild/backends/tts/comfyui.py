@@ -15,7 +15,7 @@ import xxhash
 from pydantic import Field
 
 from ..comfyui import ComfyUIBackend, ComfyUIOptions
-from .interface import SpeechRequest, TTSBackend, Voice
+from .interface import SpeechRequest, TTSBackend, Voice, speakable_text
 
 __all__ = ["ComfyUITTS", "ComfyUITTSOptions"]
 
@@ -33,7 +33,7 @@ class ComfyUITTS(ComfyUIBackend, TTSBackend):
     """Lines spoken by a ComfyUI voice-cloning workflow, conformed to mono wav and checked."""
 
     name = "comfyui"
-    version = "1"
+    version = "2"
     capability = "tts"
     Options = ComfyUITTSOptions
 
@@ -57,13 +57,21 @@ class ComfyUITTS(ComfyUIBackend, TTSBackend):
         from ...media.checks import check_speech
         from ...media.conform import conform_audio
 
+        text = speakable_text(request.text)  # emoji stay in the subtitles, never in the voice
+        if not any(ch.isalnum() for ch in text):
+            import numpy as np
+
+            from ...media.audio import write_wav
+
+            write_wav(Path(out), np.zeros(int(0.25 * 24000), dtype=np.float32), 24000)  # nothing to say
+            return
         workflow = self.workflow("tts")
         sample = Path(request.voice.sample) if request.voice.sample else None
         transcript = sample.with_suffix(".reference.txt") if sample else None
-        # SpeechRequest carries no seed: one derived from what is said and by whom is as reproducible.
-        seed = xxhash.xxh32_intdigest(f"{request.voice.name}\0{request.text}".encode("utf-8"))
+        # What is said, by whom, and the request's seed (a retake's new one): reproducible per take.
+        seed = xxhash.xxh32_intdigest(f"{request.voice.name}\0{text}\0{request.seed}".encode("utf-8"))
         values = {
-            "text": request.text, "seed": seed,
+            "text": text, "seed": seed,
             "voice_name": None if sample else request.voice.name,
             "reference_text": transcript.read_text(encoding="utf-8").strip()
             if transcript and transcript.is_file() else None,
@@ -74,5 +82,5 @@ class ComfyUITTS(ComfyUIBackend, TTSBackend):
         self.produce(
             workflow, values, uploads, "tts", Path(out),
             conform=lambda src, dst: conform_audio(src, dst, mono=True),
-            check=lambda path: check_speech(path, request.text),
+            check=lambda path: check_speech(path, text),
         )
