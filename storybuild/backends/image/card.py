@@ -164,7 +164,7 @@ def draw_caption(card: Image.Image, caption: str, band: Box, pal: Palette) -> No
     width, tall = (x1 - x0) * 0.92, (y1 - y0) * 0.72
     size, lines = fit_text(caption, width, tall, max_lines=2, largest=round((y1 - y0) * 0.42),
                            smallest=max(8, round((y1 - y0) * 0.2)))
-    face, gap = font(size), round(size * 0.15)
+    face, gap = font(size, caption), round(size * 0.15)
     block = len(lines) * size + (len(lines) - 1) * gap
     top = y0 + (y1 - y0 - block) / 2 + size * 0.08  # the font's caps sit a little high in their box
     draw = ImageDraw.Draw(card)

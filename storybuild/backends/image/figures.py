@@ -256,7 +256,7 @@ def draw_name_tag(c: Canvas, label: str, x: float, y: float, size: float, paper:
     if not label:
         return
     px, py = c.px(x, y)
-    face = font(c.size(size))
+    face = font(c.size(size), label)
     width = face.getlength(label)
     pad = c.size(size * 0.45)
     box = (px - width / 2 - pad, py, px + width / 2 + pad, py + c.size(size) + pad * 1.2)

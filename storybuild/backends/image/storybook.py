@@ -28,7 +28,7 @@ class StorybookImage(ImageBackend):
     """Offline, CPU-only pictures: a storybook card drawn from the prompt's words."""
 
     name = "storybook"
-    version = "3"
+    version = "4"
 
     def generate(self, request: ImageRequest, out: Path) -> None:
         """Write the card for ``request`` to ``out`` as a PNG of exactly the requested size."""
