@@ -158,3 +158,12 @@ def test_short_clip_is_one_call(tmp_path: Path) -> None:
     backend = LimitedAnimate()
     backend.animate(request(make_png(tmp_path / "still.png"), 24), tmp_path / "clip.mp4")
     assert len(backend.calls) == 1
+
+
+def test_a_named_camera_move_is_the_move_made() -> None:
+    from storybuild.backends.animate.kenburns import KINDS, choose_move
+
+    for name, kind in (("zoom in", "zoom_in"), ("Zoom out", "zoom_out"), ("pan left", "pan_left"),
+                       ("pan-right", "pan_right")):
+        assert {choose_move(name, seed).kind for seed in range(8)} == {kind}
+    assert len({choose_move("harbor", seed).kind for seed in range(40)}) == len(KINDS)  # ids still vary

@@ -58,9 +58,11 @@ class Move:
 
 
 def choose_move(motion: str, seed: int) -> Move:
-    """The camera move for a scene: a stable function of its id and seed (never ``hash()``)."""
+    """The camera move for a scene: the one its scene prompt names ("zoom in", "pan left"...), else
+    a stable function of its id and seed (never ``hash()``); the focus always follows the seed."""
     digest = hashlib.sha256(f"kenburns\0{motion}\0{seed}".encode()).digest()
-    kind = KINDS[digest[0] % len(KINDS)]
+    named = motion.strip().lower().replace("-", " ").replace(" ", "_")
+    kind = named if named in KINDS else KINDS[digest[0] % len(KINDS)]
     # Focus stays near the middle, where illustrations put their subject.
     focus_x = 0.3 + 0.4 * int.from_bytes(digest[1:3], "big") / 0xFFFF
     focus_y = 0.3 + 0.4 * int.from_bytes(digest[3:5], "big") / 0xFFFF
@@ -94,7 +96,7 @@ class KenBurnsAnimate(AnimateBackend):
     """Animates a still with a slow, deterministic zoom or pan; no model, no network."""
 
     name = "kenburns"
-    version = "1"
+    version = "2"
     Options = KenBurnsOptions
     max_frames = None
 
