@@ -101,3 +101,22 @@ def test_silence_comes_back_unchanged_and_short_input_is_an_error() -> None:
 def test_an_unreachable_target_is_an_error_not_a_quiet_file() -> None:
     with pytest.raises(MediaError, match="cannot reach 0"):
         normalize(pink_noise(3.0, 0.05), RATE, target_lufs=0.0, ceiling_db=-1.0)
+
+
+@pytest.mark.parametrize("channels,rate", [(1, 48000), (2, 48000), (2, 44100), (1, 22050)])
+def test_the_numpy_meter_agrees_with_pyloudnorm(channels: int, rate: int) -> None:
+    noise = np.random.default_rng(channels).standard_normal((rate * 5, channels)).astype(np.float32) * 0.1
+    noise[: rate] *= 0.001  # a quiet second, so both gates take part
+    expected = pyloudnorm.Meter(rate).integrated_loudness(noise.astype(np.float64))
+    assert integrated_loudness(noise if channels > 1 else noise[:, 0], rate) == pytest.approx(expected, abs=1e-4)
+
+
+def test_mixing_and_normalizing_import_no_scipy() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np\nfrom storybuild.media.loudness import normalize\nfrom storybuild.media import mix\n"
+            "normalize(np.random.default_rng(0).standard_normal((48000, 2)).astype(np.float32), 48000)\n"
+            "print('scipy' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
