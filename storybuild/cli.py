@@ -319,13 +319,14 @@ def _parser() -> argparse.ArgumentParser:
     reroll.set_defaults(run=_reroll)
     cache = command("cache", "the artifact cache: size, clear, and the shared cache (push, pull, status)",
                     "The content-addressed cache brings back cleaned or reverted artifacts without"
-                    " generating them again. `info` shows its size and hit rate, `gc` evicts least recently used entries"
-                    " that no build file links to, `clear` empties it. With [cache] remote"
+                    " generating them again. `info` shows its size and hit rate, `gc` evicts least recently"
+                    " used entries that no build file links to, `clear` empties it. With [cache] remote"
                     " set, `push` uploads entries the shared cache lacks, `pull --story S` builds S from the"
                     " caches alone (generating nothing), `status` says where each artifact built here is.")
     cache.add_argument("action", choices=("info", "clear", "gc", "push", "pull", "status"))
     cache.add_argument("--story", help="only this story's artifacts")
-    cache.add_argument("--max-size", help="gc: evict least recently used entries until the cache fits (20GB, 500MiB)")
+    cache.add_argument("--max-size",
+                       help="gc: evict least recently used entries until the cache fits (20GB, 500MiB)")
     cache.add_argument("--older-than", help="gc: evict entries unused for this long (30d, 12h)")
     cache.add_argument("--dry-run", action="store_true", help="gc: say what would go, remove nothing")
     cache.set_defaults(run=_cache)

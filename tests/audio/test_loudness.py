@@ -108,7 +108,8 @@ def test_the_numpy_meter_agrees_with_pyloudnorm(channels: int, rate: int) -> Non
     noise = np.random.default_rng(channels).standard_normal((rate * 5, channels)).astype(np.float32) * 0.1
     noise[: rate] *= 0.001  # a quiet second, so both gates take part
     expected = pyloudnorm.Meter(rate).integrated_loudness(noise.astype(np.float64))
-    assert integrated_loudness(noise if channels > 1 else noise[:, 0], rate) == pytest.approx(expected, abs=1e-4)
+    measured = integrated_loudness(noise if channels > 1 else noise[:, 0], rate)
+    assert measured == pytest.approx(expected, abs=1e-4)
 
 
 def test_mixing_and_normalizing_import_no_scipy() -> None:
@@ -120,3 +121,32 @@ def test_mixing_and_normalizing_import_no_scipy() -> None:
             "print('scipy' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_limited_signal_is_measured_from_its_change_alone() -> None:
+    from storybuild.media.loudness import _limit_in_place, _meter
+
+    rng = np.random.default_rng(5)
+    data = (rng.standard_normal((RATE * 20, 2)) * 0.05).astype(np.float32)
+    data[RATE * 3 : RATE * 3 + 500] *= 30  # bursts the limiter has to catch
+    data[RATE * 11 : RATE * 11 + 2000] *= 25
+    gain = np.float32(4.0)
+    scaled = data * gain
+    out = _limit_in_place(scaled.copy(), RATE, -1.0)
+    assert np.count_nonzero(np.any(out != scaled, axis=1)) < len(out) / 2
+    measured = _meter(data, RATE).loudness(float(gain), out - scaled)
+    assert measured == pytest.approx(integrated_loudness(out, RATE), abs=1e-4)
+
+
+def test_equal_channels_are_filtered_once_and_measure_alike() -> None:
+    from storybuild.media.loudness import _limit_in_place, _meter
+
+    mono = (np.random.default_rng(9).standard_normal(RATE * 8) * 0.05).astype(np.float32)
+    mono[RATE * 2 : RATE * 2 + 300] *= 30
+    stereo = np.stack([mono, mono], axis=1)
+    expected = pyloudnorm.Meter(RATE).integrated_loudness(stereo.astype(np.float64))
+    assert _meter(stereo, RATE).same and integrated_loudness(stereo, RATE) == pytest.approx(expected, abs=1e-4)
+    scaled = stereo * np.float32(3.0)
+    out = _limit_in_place(scaled.copy(), RATE, -1.0)
+    measured = _meter(stereo, RATE).loudness(3.0, out - scaled)
+    assert measured == pytest.approx(integrated_loudness(out, RATE), abs=1e-4)
