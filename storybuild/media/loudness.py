@@ -71,10 +71,14 @@ def _weighted(channel: np.ndarray, rate: int) -> np.ndarray:
     size = min(_FFT, 1 << int(np.ceil(np.log2(len(channel) + _TAPS))))  # short audio: one small block
     step = size - _TAPS
     count = -(-len(channel) // step)
-    blocks = np.zeros((count, step))
-    blocks.reshape(-1)[: len(channel)] = channel
-    spectrum = np.fft.rfft(_k_weighting(rate), size)
-    out = np.fft.irfft(np.fft.rfft(blocks, size, axis=1) * spectrum, size, axis=1)
+    blocks = np.zeros((count, size))  # each row: ``step`` samples, then room for the ring
+    rows, rest = divmod(len(channel), step)
+    blocks[:rows, :step] = channel[: rows * step].reshape(rows, step)
+    if rest:
+        blocks[rows, :rest] = channel[rows * step :]
+    spectrum = np.fft.rfft(blocks, axis=1)
+    spectrum *= np.fft.rfft(_k_weighting(rate), size)
+    out = np.fft.irfft(spectrum, size, axis=1)
     # Overlap-add: each block's tail (the filters ringing on) falls into the next block's head.
     out[1:, :_TAPS] += out[:-1, step:]
     return out[:, :step].reshape(-1)[: len(channel)]
