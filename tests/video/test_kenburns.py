@@ -95,7 +95,7 @@ def test_options_are_validated_and_in_the_recipe() -> None:
     with pytest.raises(ValidationError):
         KenBurnsAnimate({"crf": 80})
     recipe = KenBurnsAnimate.recipe({"zoom": 1.2})
-    assert recipe["backend"] == "kenburns" and recipe["version"] == "1"
+    assert recipe["backend"] == "kenburns" and recipe["version"] == "2"
     assert recipe["options"] == {"zoom": 1.2, "oversample": 2.0, "preset": "veryfast", "crf": 20}
 
 
