@@ -12,6 +12,7 @@ import shutil
 import subprocess
 
 import pytest
+from components import missing
 import soundfile as sf
 
 from storybuild.media.probe import frame_count, probe
@@ -21,9 +22,7 @@ from storybuild.timeline import Timeline
 @pytest.fixture(scope="module")
 def built_with_system_ffmpeg(tmp_path_factory: pytest.TempPathFactory):
     if shutil.which("ffmpeg") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but there is no system ffmpeg: .ci/run installs Debian's")
-        pytest.skip("no system ffmpeg on PATH")
+        missing("no system ffmpeg on PATH", "apt-get install ffmpeg")
     from conftest import REPO, Project
 
     root = tmp_path_factory.mktemp("system-ffmpeg") / "project"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import pytest
+from components import missing
 
 from storybuild.backends.tts import SpeechRequest, Voice
 from storybuild.backends.tts.espeak import EspeakTTS
@@ -15,10 +15,7 @@ from storybuild.backends.tts.espeak import EspeakTTS
 def need(module: str, install: str) -> None:
     """Skip when ``module`` is missing, except under CI, where a missing component is a failure."""
     if importlib.util.find_spec(module) is None:
-        message = f"{module} is not installed ({install})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"{module} is not installed", install)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from components import missing
 
 
 def _free_port() -> int:
@@ -21,9 +22,7 @@ def s3_server() -> Iterator[str]:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("moto[server] is not installed; .ci/run installs it")
-        pytest.skip("moto[server] is not installed")
+        missing("moto[server] is not installed", "pip install -e '.[test]'")
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -8,7 +8,7 @@ import re
 import shutil
 from html import escape
 
-import pytest
+from components import missing
 from PIL import Image, ImageChops
 
 from storybuild.story import parse_story
@@ -51,15 +51,11 @@ def test_quality_flags_rewrite_the_static_page(built):
 
 def _chromium():
     if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"no {CHROMIUM} (CI=true: install the Debian package chromium)")
-        pytest.skip(f"no {CHROMIUM}")
+        missing(f"no {CHROMIUM}", "apt-get install chromium")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("playwright is not installed (pip install 'storybuild[serve,test]')")
-        pytest.skip("playwright is not installed")
+        missing("playwright is not installed", "pip install -e '.[test]'")
     return sync_playwright
 
 
