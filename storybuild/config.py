@@ -312,6 +312,34 @@ def suggestion(word: str, choices: list[str]) -> str:
     return f"; did you mean `{close[0]}`?" if close else ""
 
 
+#: ``STORYBUILD_QUALITY`` (a serve job's quality_preset) -> the ComfyUI backends' ``quality`` option;
+#: the content bridge's "normal" and "ultra" are its "standard" and "high".
+PRESETS = {"draft": "draft", "standard": "standard", "normal": "standard", "high": "high", "ultra": "high"}
+
+
+def _preset(environ: dict[str, str]) -> str | None:
+    value = environ.get("STORYBUILD_QUALITY", "").strip().lower()
+    if value and value not in PRESETS:
+        raise ConfigError(f"STORYBUILD_QUALITY: {value!r} is not a preset; presets: {', '.join(PRESETS)}")
+    return PRESETS.get(value)
+
+
+def _with_preset(data: dict[str, Any], preset: str | None) -> dict[str, Any]:
+    """``data`` with ``preset`` as the quality of every capability a ComfyUI backend serves.
+
+    Embedded backends have no quality knob and keep their settings; the option is a recipe value, so
+    a draft build and a standard one never share artifacts.
+    """
+    if preset is None:
+        return data
+    laid = dict(data)
+    for capability in ("tts", "sfx", "image", "animate"):
+        choice = laid.get(capability)
+        if isinstance(choice, dict) and choice.get("backend") == "comfyui":
+            laid[capability] = {**choice, "options": {**choice.get("options", {}), "quality": preset}}
+    return laid
+
+
 def _validate(data: dict[str, Any], source: str, text: str = "") -> Settings:
     try:
         return Settings.model_validate(data)
@@ -357,7 +385,8 @@ class ProjectConfig:
         environ = dict(os.environ) if environ is None else environ
         data, self.text = _read_layer(self.path)
         self._data = _merge(data, _environment(environ))
-        self.settings = _validate(self._data, _shown(self.path, root), self.text)
+        self._preset = _preset(environ)
+        self.settings = _validate(_with_preset(self._data, self._preset), _shown(self.path, root), self.text)
 
     def for_story(self, story_toml: Path) -> Settings:
         """The settings for the story whose settings file is ``story_toml``."""
@@ -373,7 +402,7 @@ class ProjectConfig:
                 raise ConfigError(
                     f"{shown}:{line}: {key}: can only be set in {PROJECT_FILE}", file=shown, line=line
                 )
-        return _validate(_lay_over(self._data, layer), shown, text)
+        return _validate(_with_preset(_lay_over(self._data, layer), self._preset), shown, text)
 
 
 def _lay_over(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:

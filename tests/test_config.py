@@ -100,3 +100,20 @@ def test_ffmpeg_choice_is_checked_and_project_only(tmp_path):
     story_toml.write_text('[video]\nfps = 30\nffmpeg = "/usr/bin/ffmpeg"\n')
     with pytest.raises(ConfigError, match=r"story.toml:3: video.ffmpeg: can only be set in storybuild.toml"):
         config.for_story(story_toml)
+
+
+def test_a_quality_preset_from_the_environment_sets_the_comfyui_backends_only(tmp_path):
+    import pytest
+
+    from storybuild.config import ConfigError, ProjectConfig
+
+    (tmp_path / "storybuild.toml").write_text(
+        '[image]\nbackend = "comfyui"\noptions = { quality = "standard" }\n[animate]\nbackend = "comfyui"\n'
+    )
+    settings = ProjectConfig(tmp_path, {"STORYBUILD_QUALITY": "draft"}).settings
+    assert settings.image.options["quality"] == "draft" and settings.animate.options["quality"] == "draft"
+    assert "quality" not in settings.tts.options  # espeak has no quality knob
+    assert ProjectConfig(tmp_path, {"STORYBUILD_QUALITY": "ultra"}).settings.image.options["quality"] == "high"
+    assert ProjectConfig(tmp_path, {}).settings.image.options["quality"] == "standard"
+    with pytest.raises(ConfigError, match="STORYBUILD_QUALITY"):
+        ProjectConfig(tmp_path, {"STORYBUILD_QUALITY": "best"})

@@ -30,11 +30,12 @@ from .webhooks import WebhookSender, event_maker
 
 __all__ = ["create_app", "job_status"]
 
+# What a job's quality_preset does: it becomes the `quality` option of every ComfyUI backend (see
+# config.PRESETS); embedded backends have no such knob and build as configured.
 PRESETS = {
-    "draft": "fastest: embedded backends as configured, the smallest sizes a backend offers",
+    "draft": "ComfyUI backends at quality draft: half the steps at about half the size, conformed up",
     "standard": "the project's settings as they are (the bridge's 'normal')",
-    "high": "704x544, 28 steps, CFG 7.0, dpmpp_2m karras, 120 frames on ComfyUI",
-    "ultra": "768x768, 35 steps, CFG 8.0 on ComfyUI",
+    "high": "ComfyUI backends at quality high: 1.5x the steps (the bridge's 'ultra' too)",
 }
 EVENT_POLL = 0.3  # seconds between looks at a job while streaming its events
 

@@ -118,7 +118,7 @@ class Runner:
             process = subprocess.Popen(
                 [sys.executable, "-m", "storybuild.serve.build", "--events-fd", str(write_end), *job.targets],
                 cwd=self.root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                pass_fds=(write_end,), start_new_session=True,
+                pass_fds=(write_end,), start_new_session=True, env=job_environment(job),
             )
         os.close(write_end)
         job.pid, job.pid_start = process.pid, process_start(process.pid)
@@ -233,6 +233,11 @@ class _Progress:
 def _failure(task: str, message: str) -> dict[str, Any]:
     stage, _, item = task.partition(":")
     return {"stage": stage, "story": item.partition("/")[0] or None, "item": item or None, "message": message}
+
+
+def job_environment(job: Job) -> dict[str, str]:
+    """The build process's environment: the server's, plus the job's quality preset (config reads it)."""
+    return {**os.environ, "STORYBUILD_QUALITY": job.quality_preset}
 
 
 def _signal_group(pid: int, signum: int, process: subprocess.Popen | None = None) -> None:
