@@ -19,7 +19,7 @@ from .errors import StorybuildError
 from .graph.project import CAPABILITIES, Project, StoryEntry, load_project
 from .layout import StoryLayout
 
-REROLLABLE = ("scene", "character", "animate", "sfx")
+REROLLABLE = ("scene", "character", "animate", "sfx", "tts")
 
 
 def _stages_loaded() -> None:
@@ -113,6 +113,7 @@ def _reroll(args: argparse.Namespace) -> int:
         "animate": [s.id for s in entry.story.scenes],
         "character": [c.name for c in entry.story.characters],
         "sfx": [c.id for c in entry.story.cues],
+        "tts": [line.id for line in entry.story.lines],
     }[args.stage]
     if item not in valid:
         raise StorybuildError(f"{args.stage} of {slug} has no item {item!r}; items: {', '.join(valid)}")

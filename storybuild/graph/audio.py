@@ -75,10 +75,11 @@ def tts_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
         recipe = {
             "tts": _piper_recipe() if line.speaker in piper_voiced else backend_recipe, "text": line.text,
             "hints": line.hints, "language": story.language, "speaker": line.speaker,
+            "seed": entry.seed("tts", line.id),  # a reroll (or a retake that won) voices the line anew
         }
         artifact = Artifact(
             stage="tts", item=f"{entry.slug}/{line.id}", targets={"line.wav": layout.line_wav(line.id)},
-            recipe=recipe, plan=_speech_plan(layout, line, story.language),
+            recipe=recipe, plan=_speech_plan(layout, line, story.language, entry.seed("tts", line.id)),
             build=_speech_build(project, entry), runtime=project.runtime,
             inputs=_sample_files(project, samples.get(line.speaker)), deps=[layout.cast],
             title=f"{line.speaker}: {line.text[:40]}",
@@ -130,13 +131,14 @@ def _sample_files(project: Project, sample: str | None) -> list[str]:
     return [sample, transcript] if project.path(transcript).is_file() else [sample]
 
 
-def _speech_plan(layout: StoryLayout, line: Line, language: str):
+def _speech_plan(layout: StoryLayout, line: Line, language: str, seed: int):
     def plan() -> Request:
         voice = Cast.load(layout.cast).member(line.speaker).voice
         # A bare name is a file in the story's voices/; a library sample is a path from the root.
         if voice.sample is not None and not voice.sample.is_absolute() and len(voice.sample.parts) == 1:
             voice = voice.model_copy(update={"sample": Path(layout.voice_sample(voice.sample.as_posix()))})
-        return {"text": line.text, "hints": line.hints, "language": language, "voice": voice.model_dump(mode="json")}
+        return {"text": line.text, "hints": line.hints, "language": language, "voice": voice.model_dump(mode="json"),
+                "seed": seed}
 
     return plan
 

@@ -145,7 +145,8 @@ def _keep_transcript(check: Artifact, wav: Path, heard: Transcript) -> None:
 
 
 def _keep_as_seed(artifact: Artifact, request: Request, seed: int, wav: Path) -> None:
-    """Cache the winner under the key of the request that names its seed: the one every later run makes."""
+    """Cache the winner under the key every later run makes: its seed is in their recipe and request."""
     settled = {**request, "seed": seed}
-    key = cache_key(artifact, settled, identities(tools_of(artifact)))
+    later = dataclasses.replace(artifact, recipe={**artifact.recipe, "seed": seed})
+    key = cache_key(later, settled, identities(tools_of(later)))
     artifact.runtime.cache.store(key, {"line.wav": wav}, {"stage": artifact.stage, "item": artifact.item, "seed": seed})

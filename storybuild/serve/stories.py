@@ -33,7 +33,7 @@ __all__ = ["GenerateRequest", "router", "story_summary"]
 router = APIRouter(prefix="/api")
 
 # What ``storybuild reroll`` can give a new seed, and which items each stage has.
-REROLLABLE = {"scene": "scenes", "animate": "scenes", "character": "characters", "sfx": "cues"}
+REROLLABLE = {"scene": "scenes", "animate": "scenes", "character": "characters", "sfx": "cues", "tts": "lines"}
 
 
 class StoryUpload(BaseModel):
@@ -204,7 +204,7 @@ def reroll(story: str, stage: str, item: str, request: GenerateRequest = Body(de
     if stage not in REROLLABLE:
         raise HTTPException(422, f"{stage!r} cannot be rerolled; stages: {', '.join(REROLLABLE)}")
     items = {"scenes": [s.id for s in entry.story.scenes], "characters": [c.name for c in entry.story.characters],
-             "cues": [c.id for c in entry.story.cues]}[REROLLABLE[stage]]
+             "cues": [c.id for c in entry.story.cues], "lines": [line.id for line in entry.story.lines]}[REROLLABLE[stage]]
     if item not in items:
         raise HTTPException(404, f"{stage} of {story} has no item {item!r}; items: {', '.join(items)}")
     seeds = {name: dict(values) for name, values in entry.seeds.items()}

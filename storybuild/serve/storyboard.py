@@ -2,7 +2,7 @@
 
 Every scene's picture and clip, every line with its speaker, audio and timing, every sound, the
 cast with portraits, quality flags when ``quality.json`` exists, and the final video. Live (under
-``storybuild serve``) each picture, clip and sound has a reroll button that starts a job and swaps
+``storybuild serve``) each picture, clip, line and sound has a reroll button that starts a job and swaps
 in the new artifact when it is done; the static copy (``doit storyboard``) hides the buttons and
 links files relative to itself, so ``build/<story>/`` can be shared as it is. Plain Python and
 ``html.escape`` rather than a template engine, so the static stage needs nothing beyond the core.
@@ -21,7 +21,7 @@ from ..story.model import NARRATOR
 __all__ = ["artifacts_of", "render"]
 
 STATIC = Path(__file__).parent / "static"
-REROLLABLE = ("scene", "animate", "character", "sfx")
+REROLLABLE = ("scene", "animate", "character", "sfx", "tts")
 Link = Callable[[str], str]  # a build-relative path -> the URL the page uses for it
 
 
@@ -131,7 +131,7 @@ def render(project: Project, entry: StoryEntry, link: Link, live: bool) -> str:
                 out.append(f'<li class="line" data-line="{item.id}"><span class="speaker">{escape(item.speaker)}</span>'
                            f'<span class="text">{escape(item.text)}</span><span class="timing">{timing}</span>'
                            f'{_flag(flag)}'
-                           f'{_media("audio", audio, link, exists(audio))}</li>')
+                           f'{_media("audio", audio, link, exists(audio))}{_button(live, slug, "tts", item.id, audio)}</li>')
             else:
                 timed = cue_times.get(item.id)
                 timing = f'{timed["start"]:.2f} s' if timed else ""

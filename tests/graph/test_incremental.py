@@ -104,3 +104,18 @@ def test_clean_removes_a_stage_and_the_cache_rebuilds_it(audio_built):
     audio_built.doit("final_wav")
     assert audio_built.generated("tts", mark) == []
     assert len(audio_built.reused("tts", mark)) == 6
+
+
+def test_rerolling_a_line_voices_that_line_again_and_nothing_else_of_the_voices(audio_built):
+    mark = audio_built.mark()
+    done = audio_built.storybuild("reroll", "tts", "tiny/0002")
+    assert done.returncode == 0, done.stderr
+    audio_built.doit("final_wav")
+    assert audio_built.generated("tts", mark) == ["tiny/0002"]
+    assert audio_built.generated("cast", mark) == []
+    seeds = (audio_built.root / "stories" / "tiny" / "seeds.toml").read_text()
+    assert '[tts]' in seeds and '"0002" = 1' in seeds
+    (audio_built.root / "stories" / "tiny" / "seeds.toml").unlink()  # back as it was: from the cache
+    mark = audio_built.mark()
+    audio_built.doit("final_wav")
+    assert audio_built.generated("tts", mark) == [] and audio_built.reused("tts", mark) == ["tiny/0002"]

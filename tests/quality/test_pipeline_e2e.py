@@ -52,6 +52,13 @@ def test_retakes_keep_the_better_take_and_a_rebuild_does_nothing_nor_hears_anyth
     assert project.generated("transcribe") == []  # the retake's transcripts were cached: none heard twice
     assert sorted(project.reused("transcribe")) == ["listening/0001", "listening/0002", "listening/0003"]
 
+    # The winning seed is now in line 0002's recipe (like a reroll): the next build links the winner
+    # from the cache, voicing and hearing nothing; the one after does nothing at all.
+    mark = project.mark()
+    project.doit("quality")
+    assert [(r["stage"], r["item"], r["outcome"]) for r in project.records()[mark:]] == [
+        ("tts", "listening/0002", "reused")
+    ]
     mark = project.mark()
     project.doit("quality")
     assert project.records()[mark:] == []

@@ -231,3 +231,18 @@ def test_a_failing_build_names_stage_story_and_item(serve, built):
     assert (error["stage"], error["story"], error["item"]) == ("scene", "tiny", "tiny/barn"), error
     assert "scenes" in error["message"] and status["message"]
     assert status["result"]["counts"].get("failed") == 1
+
+
+def test_rerolling_a_line_voices_it_again_and_the_page_offers_it(serve, built):
+    server = serve()
+    page = server.http.get("/stories/tiny").text
+    assert 'data-stage="tts" data-item="0001"' in page  # every line has its reroll button
+    answer = server.http.post("/api/reroll/tiny/tts/0001", json={})
+    assert answer.status_code == 202, answer.text
+    status = server.wait_job(answer.json()["job_id"])
+    assert status["status"] == "completed", status
+    assert status["targets"][0] == "tts:tiny/0001"
+    assert '"0001" = 1' in (built.root / "stories" / "tiny" / "seeds.toml").read_text()
+    tts = [r for r in built.records() if r["stage"] == "tts" and r["item"] == "tiny/0001"]
+    assert tts[-1]["outcome"] == "generated"  # a new seed is a new take, never the old one from the cache
+    assert server.http.post("/api/reroll/tiny/tts/9999", json={}).status_code == 404
