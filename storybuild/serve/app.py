@@ -37,6 +37,7 @@ PRESETS = {
     "standard": "the project's settings as they are (the bridge's 'normal')",
     "high": "ComfyUI backends at quality high: 1.5x the steps (the bridge's 'ultra' too)",
 }
+TOKEN_COOKIE = "storybuild_token"  # set once from /?token=..., so <img>, <video> and EventSource are let in
 EVENT_POLL = 0.3  # seconds between looks at a job while streaming its events
 
 
@@ -73,12 +74,23 @@ def create_app(config: ServeConfig) -> FastAPI:
             return JSONResponse({"detail": f"request body over {config.max_body} bytes"}, status_code=413)
         if request.headers.get("transfer-encoding", "").lower() == "chunked" and request.method in ("PUT", "POST"):
             return JSONResponse({"detail": "send a Content-Length"}, status_code=411)
+        signing_in = False
         if config.token and request.url.path != "/api/health":
             given = request.headers.get("authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {config.token}".encode()):
+            cookie = request.cookies.get(TOKEN_COOKIE, "")
+            query = request.query_params.get("token", "")
+            expected = config.token.encode()
+            if hmac.compare_digest(given.encode(), b"Bearer " + expected) or hmac.compare_digest(cookie.encode(), expected):
+                pass
+            elif request.method == "GET" and hmac.compare_digest(query.encode(), expected):
+                signing_in = True  # a browser opening /?token=...: its pictures and events then carry the cookie
+            else:
                 return JSONResponse({"detail": "missing or wrong bearer token"}, status_code=401,
                                     headers={"WWW-Authenticate": "Bearer"})
-        return await call_next(request)
+        response = await call_next(request)
+        if signing_in:
+            response.set_cookie(TOKEN_COOKIE, config.token, httponly=True, samesite="strict")
+        return response
 
     from .stories import router as stories_router
 

@@ -209,6 +209,14 @@ def test_token_is_required_off_loopback_and_checked(serve):
         assert anonymous.get(path).status_code == 401, path
     assert anonymous.get("/api/stories", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert server.http.get("/api/stories").status_code == 200
+    # A browser signs in once with ?token=: the cookie then lets pictures and events in, nothing else does.
+    browser = httpx.Client(base_url=server.url, timeout=10)
+    assert browser.get("/", params={"token": "wrong"}).status_code == 401
+    assert browser.get("/", params={"token": "s3cret"}).status_code == 200
+    assert browser.get("/api/artifacts/tiny/cast.json").status_code in (200, 404)  # let in: the file may not exist
+    assert browser.get("/api/stories").status_code == 200
+    forger = httpx.Client(base_url=server.url, timeout=10, cookies={"storybuild_token": "wrong"})
+    assert forger.get("/api/stories").status_code == 401
 
 
 def test_private_webhook_targets_are_refused_unless_allowed(serve):
