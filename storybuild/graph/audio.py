@@ -33,8 +33,8 @@ def cast_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
         "overrides": {k: v.model_dump() for k, v in sorted(settings.characters.items())},
         "language": story.language,
         **question_recipe(project, entry, "cast"),
-        # The question reads the whole script (what characters say and what is said of them).
-        "script": [[s.id, s.description, [[ln.speaker, ln.text] for ln in s.lines]] for s in story.scenes],
+        # What the answer depends on: a model reads the whole script, the rules far less.
+        "reads": project.backend(entry, "llm").cast_reads(story),
         "tts": project.backend_recipe(entry, "tts"),
     }
     voices_dir = Path(layout.source_dir) / "voices"

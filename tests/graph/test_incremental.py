@@ -34,9 +34,9 @@ def test_editing_one_line_voices_exactly_that_line(audio_built):
     assert audio_built.generated("tts", mark) == ["tiny/0003"]
     assert audio_built.generated("narration", mark) == ["tiny"]
     assert audio_built.generated("final_wav", mark) == ["tiny"]
-    # The cast question reads the whole script, so it is asked again; its answer is the same, so
-    # nothing downstream of cast.json changes (one line voiced, above).
-    assert audio_built.generated("cast", mark) == ["tiny"]
+    # The rules read names, the narration's pronouns and the scene descriptions, not what a line
+    # says: the cast is not asked again (a model, which reads the whole script, would be).
+    assert audio_built.generated("cast", mark) == []
     assert (audio_built.build / "tiny" / "cast.json").read_bytes() == cast
 
 

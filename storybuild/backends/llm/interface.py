@@ -9,7 +9,7 @@ a stage writes it as a build artifact (asked once, kept until its recipe changes
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -96,6 +96,15 @@ class LLMBackend(Backend):
     @abstractmethod
     def metadata(self, story: Story) -> Metadata:
         """Title, description, tags, category and thumbnail caption, in the story's language."""
+
+    def cast_reads(self, story: Story) -> Any:
+        """What of ``story`` the cast answer depends on: the cast task's recipe holds it.
+
+        A model reads the whole script (what characters say and what is said of them), so by
+        default that is what counts; a backend that reads less says so, and edits elsewhere then
+        leave the cast alone.
+        """
+        return [[s.id, s.description, [[ln.speaker, ln.text] for ln in s.lines]] for s in story.scenes]
 
     def question_identity(self, question: str) -> str:
         """What in the backend shapes ``question``'s answer beyond its recipe (e.g. a prompt hash).

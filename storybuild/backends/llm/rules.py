@@ -10,6 +10,7 @@ description that names a character, and word lists of places, props, times, weat
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ...story.model import NARRATOR, Scene, Story
 from . import vocabulary as vocab
@@ -27,6 +28,12 @@ _AGES = (
 )
 
 
+def _pronouns(story: Story) -> tuple[int, int]:
+    """How often the narration says she/her and he/him: weak evidence of a character's gender."""
+    text = " ".join(line.text for line in story.lines if line.speaker == NARRATOR)
+    return len(_SHE.findall(text)), len(_HE.findall(text))
+
+
 def _guess_gender(name: str, story: Story) -> str | None:
     from .names import gender_of
 
@@ -34,8 +41,7 @@ def _guess_gender(name: str, story: Story) -> str | None:
     if found:
         return found
     # Pronouns in the narration are weak evidence; use them only when they clearly lean one way.
-    text = " ".join(line.text for line in story.lines if line.speaker == NARRATOR)
-    she, he = len(_SHE.findall(text)), len(_HE.findall(text))
+    she, he = _pronouns(story)
     if she > 2 * he and she >= 2:
         return "female"
     if he > 2 * she and he >= 2:
@@ -76,6 +82,11 @@ class RulesLLM(LLMBackend):
     def question_identity(self, question: str) -> str:
         """The rules' version: the only thing besides the words that shapes an answer."""
         return f"rules {RULES_VERSION}"
+
+    def cast_reads(self, story: Story) -> Any:
+        """The names, the narration's pronoun counts and the scene descriptions: nothing a line says."""
+        return {"names": [c.name for c in story.characters], "pronouns": list(_pronouns(story)),
+                "scenes": [scene.description for scene in story.scenes]}
 
     def guess_cast(self, story: Story, names: list[str]) -> list[CastGuess]:
         """Gender from the name dataset, a look from the scene that names them, age and voice from both."""
