@@ -89,17 +89,6 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _write_seeds(path: Path, seeds: dict[str, dict[str, int]]) -> None:
-    from .store.atomic import write_text
-
-    lines = ["# Written by `storybuild reroll`: seeds of rerolled artifacts. Commit it to keep them.", ""]
-    for stage in sorted(seeds):
-        lines.append(f"[{stage}]")
-        lines.extend(f'"{item}" = {seed}' for item, seed in sorted(seeds[stage].items()))
-        lines.append("")
-    write_text(path, "\n".join(lines))
-
-
 def _reroll(args: argparse.Namespace) -> int:
     project = load_project(args.root)
     slug, _, item = args.target.partition("/")
@@ -117,13 +106,12 @@ def _reroll(args: argparse.Namespace) -> int:
     }[args.stage]
     if item not in valid:
         raise StorybuildError(f"{args.stage} of {slug} has no item {item!r}; items: {', '.join(valid)}")
-    seeds = {stage: dict(items) for stage, items in entry.seeds.items()}
-    current = seeds.get(args.stage, {}).get(item, 0)
-    seeds.setdefault(args.stage, {})[item] = args.seed if args.seed is not None else current + 1
+    from .seeds import record_seed
+
     layout = StoryLayout(slug, str(project.settings.stories_dir), str(project.settings.build_dir))
-    _write_seeds(project.path(layout.seeds_toml), seeds)
+    seed = record_seed(project.path(layout.seeds_toml), args.stage, item, args.seed)
     print(
-        f"{args.stage} {slug}/{item}: reroll {seeds[args.stage][item]} recorded in {layout.seeds_toml};"
+        f"{args.stage} {slug}/{item}: reroll {seed} recorded in {layout.seeds_toml};"
         f" run `doit` to rebuild it and what depends on it"
     )
     return 0

@@ -26,10 +26,11 @@ from pydantic import ValidationError
 
 from ..backends import backend_class
 from ..config import (
-    DEFAULT_BACKENDS, PROJECT_FILE, ConfigError, ProjectConfig, Settings, key_line, read_toml, suggestion,
+    DEFAULT_BACKENDS, PROJECT_FILE, ConfigError, ProjectConfig, Settings, key_line, suggestion,
 )
 from ..errors import StorybuildError
 from ..layout import StoryLayout
+from ..seeds import read_seeds
 from ..store.cache import ArtifactCache
 from ..store.gc import parse_size
 from ..store.hashing import canonical_json, digest
@@ -120,7 +121,7 @@ class Project:
         try:
             entry.story = parse_story(self.path(layout.story_txt), slug, shown=layout.story_txt)
             entry.settings = self.config.for_story(self.path(layout.story_toml))
-            entry.seeds = _read_seeds(self.path(layout.seeds_toml), layout.seeds_toml)
+            entry.seeds = read_seeds(self.path(layout.seeds_toml), layout.seeds_toml)
             for capability in CAPABILITIES:
                 recipe, recipe_id = self._backend_recipe(capability, entry.settings, layout)
                 entry.recipes[capability], entry.recipe_ids[capability] = recipe, recipe_id
@@ -290,16 +291,6 @@ def _use_ffmpeg(choice: str) -> None:
         use(choice)
     except StorybuildError as exc:
         raise ConfigError(f"{PROJECT_FILE}: video.ffmpeg: {exc}", file=PROJECT_FILE) from exc
-
-
-def _read_seeds(path: Path, shown: str) -> dict[str, dict[str, int]]:
-    data = read_toml(path)
-    seeds: dict[str, dict[str, int]] = {}
-    for stage, items in data.items():
-        if not isinstance(items, dict) or not all(isinstance(v, int) for v in items.values()):
-            raise ConfigError(f"{shown}: [{stage}] must map item names to whole numbers", file=shown)
-        seeds[stage] = dict(items)
-    return seeds
 
 
 _projects: dict[Path, Project] = {}

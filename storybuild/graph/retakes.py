@@ -18,21 +18,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from ..backends.transcribe import Transcript
 from ..backends.transcribe.settings import QualitySettings
-from ..config import read_toml
-from ..store.atomic import json_text, temp_path, write_text
+from ..seeds import record_seed
+from ..store.atomic import json_text, temp_path
 from ..store.tools import identities
 from ..story.model import Line
 from .artifact import Artifact, Request, cache_key, tools_of
 from .project import Project, StoryEntry
 from .quality import SCORING, LineScore, _quality, score_line, transcribe_artifact, transcriber
 
-__all__ = ["Take", "best_take", "record_seed", "with_retakes"]
+__all__ = ["Take", "best_take", "with_retakes"]
 
 Speak = Callable[[int, Path], None]
 Hear = Callable[[Path], Transcript]
@@ -73,25 +72,6 @@ def best_take(speak: Speak, hear: Hear, line: Line, first_seed: int, retakes: in
         if path != best.path:
             path.unlink(missing_ok=True)
     return best, takes
-
-
-_SEEDS_LOCK = threading.Lock()
-_SEEDS_HEADER = "# Written by storybuild (reroll, and retakes that won): seeds of artifacts. Commit it to keep them."
-
-
-def record_seed(path: Path, stage: str, item: str, offset: int) -> None:
-    """Set ``[stage] item = offset`` in the seeds.toml at ``path``, keeping every other entry."""
-    with _SEEDS_LOCK:
-        seeds = {k: dict(v) for k, v in read_toml(path).items() if isinstance(v, dict)}
-        if seeds.get(stage, {}).get(item) == offset:
-            return
-        seeds.setdefault(stage, {})[item] = offset
-        lines = [_SEEDS_HEADER, ""]
-        for name in sorted(seeds):
-            lines.append(f"[{name}]")
-            lines.extend(f'"{key}" = {value}' for key, value in sorted(seeds[name].items()))
-            lines.append("")
-        write_text(path, "\n".join(lines))
 
 
 def with_retakes(

@@ -198,7 +198,7 @@ def generate_scene(story: str, scene: str, request: GenerateRequest = Body(defau
              summary="Give one artifact a new seed (seeds.toml) and rebuild what depends on it")
 def reroll(story: str, stage: str, item: str, request: GenerateRequest = Body(default_factory=GenerateRequest),
            svc: Services = Depends(services)) -> dict[str, Any]:
-    from ..cli import _write_seeds
+    from ..seeds import record_seed
 
     entry = _buildable(svc, story)
     if stage not in REROLLABLE:
@@ -207,13 +207,11 @@ def reroll(story: str, stage: str, item: str, request: GenerateRequest = Body(de
              "cues": [c.id for c in entry.story.cues], "lines": [line.id for line in entry.story.lines]}[REROLLABLE[stage]]
     if item not in items:
         raise HTTPException(404, f"{stage} of {story} has no item {item!r}; items: {', '.join(items)}")
-    seeds = {name: dict(values) for name, values in entry.seeds.items()}
-    seeds.setdefault(stage, {})[item] = seeds.get(stage, {}).get(item, 0) + 1
-    _write_seeds(svc.project().path(entry.layout.seeds_toml), seeds)
+    seed = record_seed(svc.project().path(entry.layout.seeds_toml), stage, item)
     targets = [f"{stage}:{story}/{item}", f"final_mp4:{story}"]
     if "storyboard" in _stages():
         targets.append(f"storyboard:{story}")
     scene = item if REROLLABLE[stage] == "scenes" else None
     answer = _queue(svc, request, "reroll", story, targets, scene)
-    answer["seed"] = seeds[stage][item]
+    answer["seed"] = seed
     return answer

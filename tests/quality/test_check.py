@@ -8,7 +8,8 @@ import pytest
 
 from storybuild.backends.transcribe.settings import DEFAULT_MAX_WER
 from storybuild.graph.quality import report_table, score_line
-from storybuild.graph.retakes import best_take, record_seed
+from storybuild.graph.retakes import best_take
+from storybuild.seeds import record_seed
 from storybuild.config import read_toml
 from storybuild.story.model import Line
 
