@@ -215,25 +215,30 @@ def final_wav_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifac
         }
 
     def build(request: Request, out: dict[str, Path]) -> None:
-        from ..media.audio import read_wav, to_mono, to_stereo, write_wav
+        import numpy as np
+
+        from ..media.audio import read_wav, to_mono, write_wav
         from ..media.loudness import normalize
         from ..media.mix import duck, mix, place_cues
 
         speech, rate = read_wav(layout.narration)
         speech = to_mono(speech)
-        placed = []
+        sounds = []
         for cue in SoundPlan.load(layout.sfx_plan).cues:
             sound, _ = read_wav(cue_wavs.get(cue.id) or layout.cue_wav(cue.id))
-            placed.append((cue.start, to_stereo(sound) * (10 ** (cue.gain_db / 20))))
-        bed = place_cues(len(speech), rate, placed)
+            sounds.append((cue.start, sound * np.float32(10 ** (cue.gain_db / 20))))
+        # Mono speech over mono cues is a stereo file with equal channels: mixed, measured and
+        # limited as one channel (half the work), written to both. Music (stereo) mixes in stereo.
+        mono = not music_files and all(sound.ndim == 1 for _, sound in sounds)
+        bed = place_cues(len(speech), rate, sounds, channels=1 if mono else 2)
         if music_files:
             from ..media.music import story_bed
 
             spans = [(s.start, s.end, sources.get(s.id)) for s in Timeline.load(layout.timeline).scenes]
             bed = bed + story_bed(speech, rate, spans, audio.music_fade, -audio.music_level)
         bed = duck(bed, speech, rate, amount_db=audio.duck_db)
-        mixed = normalize(mix(speech, bed), rate, target_lufs=audio.loudness)
-        write_wav(out["final.wav"], mixed, rate)
+        mixed = normalize(mix(speech, bed), rate, target_lufs=audio.loudness, copies=2 if mono else 1)
+        write_wav(out["final.wav"], mixed, rate, channels=2)
 
     yield Artifact(
         stage="final_wav", item=entry.slug, targets={"final.wav": layout.final_wav}, recipe=recipe,

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import MediaError
-from .audio import to_stereo
+from .audio import to_mono, to_stereo
 
 __all__ = ["duck", "mix", "place_cues", "speech_activity"]
 
@@ -20,18 +20,23 @@ _WINDOW = 5  # frames of RMS window (50 ms): bridges the gaps inside words, not 
 _CHUNK = 1 << 20  # samples per gain-interpolation chunk, to bound temporary memory
 
 
-def place_cues(length: int, rate: int, cues: Sequence[tuple[float, np.ndarray]]) -> np.ndarray:
+def place_cues(
+    length: int, rate: int, cues: Sequence[tuple[float, np.ndarray]], channels: int = 2
+) -> np.ndarray:
     """A stereo bed ``(length, 2)`` with each cue's audio added from its start second on.
 
     Cues may overlap (they add) and are cut at the bed's end; a negative start drops the cue's
-    head. Mono cues land equally on both channels.
+    head. Mono cues land equally on both channels. With ``channels=1`` the bed is mono
+    ``(length,)`` (stereo cues folded to mono): when every cue is mono, that is the stereo bed's
+    channel at half the work.
     """
-    if length < 0 or rate <= 0:
-        raise MediaError(f"cannot make a bed of {length} samples at {rate} Hz")
-    bed = np.zeros((length, 2), np.float32)
+    if length < 0 or rate <= 0 or channels not in (1, 2):
+        raise MediaError(f"cannot make a bed of {length} samples, {channels} channels at {rate} Hz")
+    bed = np.zeros((length, 2) if channels == 2 else length, np.float32)
+    fit = to_stereo if channels == 2 else to_mono
     for start_seconds, data in cues:
         start = int(round(start_seconds * rate))
-        audio = to_stereo(np.asarray(data, np.float32))
+        audio = fit(np.asarray(data, np.float32))
         head = max(0, -start)
         lo, hi = max(0, start), min(length, start + len(audio))
         if hi > lo:
@@ -96,10 +101,17 @@ def duck(
 
 
 def mix(speech: np.ndarray, bed: np.ndarray) -> np.ndarray:
-    """Mono ``speech`` centred over the stereo ``bed``, as ``(max length, 2)`` float32."""
+    """Mono ``speech`` centred over the stereo ``bed``, as ``(max length, 2)`` float32.
+
+    A mono ``bed`` (``place_cues(..., channels=1)``) gives a mono mix ``(max length,)``: the
+    stereo mix's channel, both being the same.
+    """
     voice = speech if speech.ndim == 1 else speech.mean(axis=1)
-    bed = to_stereo(np.asarray(bed, np.float32))
-    out = np.zeros((max(len(voice), len(bed)), 2), np.float32)
+    bed = np.asarray(bed, np.float32)
+    if bed.ndim != 1:
+        bed = to_stereo(bed)
+    out = np.zeros((max(len(voice), len(bed)),) + bed.shape[1:], np.float32)
     out[: len(bed)] += bed
-    out[: len(voice)] += np.asarray(voice, np.float32)[:, None]
+    voice = np.asarray(voice, np.float32)
+    out[: len(voice)] += voice if bed.ndim == 1 else voice[:, None]
     return out

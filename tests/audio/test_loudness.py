@@ -150,3 +150,35 @@ def test_equal_channels_are_filtered_once_and_measure_alike() -> None:
     out = _limit_in_place(scaled.copy(), RATE, -1.0)
     measured = _meter(stereo, RATE).loudness(3.0, out - scaled)
     assert measured == pytest.approx(integrated_loudness(out, RATE), abs=1e-4)
+
+
+def test_mono_normalized_as_two_copies_is_the_stereo_result(speech: np.ndarray) -> None:
+    # final_wav mixes mono speech over mono cues as one channel and writes it to both: the
+    # loudness must be the stereo file's (3 dB above the mono channel's), limited alike.
+    bed = pink_noise(len(speech) / RATE, 0.01, seed=7)[:, 0]
+    mono = speech + bed
+    stereo = np.stack([mono, mono], axis=1)
+    from storybuild.media.loudness import _meter
+
+    assert _meter(mono, RATE, copies=2).loudness() == pytest.approx(integrated_loudness(stereo, RATE), abs=1e-9)
+    assert integrated_loudness(stereo, RATE) == pytest.approx(integrated_loudness(mono, RATE) + 3.01, abs=0.01)
+    out = normalize(mono, RATE, target_lufs=-14.0, copies=2)
+    assert out.shape == mono.shape
+    assert np.array_equal(out, normalize(stereo, RATE, target_lufs=-14.0)[:, 0])
+    with pytest.raises(MediaError, match="copies"):
+        normalize(stereo, RATE, copies=2)
+
+
+def test_the_limiter_reports_the_rows_it_changed() -> None:
+    from storybuild.media.loudness import _limit_rows
+
+    data = (np.random.default_rng(2).standard_normal((RATE * 4, 2)) * 0.05).astype(np.float32)
+    data[RATE : RATE + 100] *= 40
+    out = data.copy()
+    rows, before = _limit_rows(out, RATE, -1.0)
+    changed = np.flatnonzero(np.any(out != data, axis=1))
+    assert len(changed) and np.isin(changed, rows).all()
+    assert np.array_equal(before, data[rows])
+    assert np.array_equal(np.delete(out, rows, axis=0), np.delete(data, rows, axis=0))
+    quiet = data * np.float32(0.01)
+    assert len(_limit_rows(quiet.copy(), RATE, -1.0)[0]) == 0

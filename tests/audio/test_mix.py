@@ -131,3 +131,42 @@ def test_mix_puts_speech_in_the_centre_over_the_bed() -> None:
     assert np.allclose(out[: 2 * RATE, 1], bed[: 2 * RATE, 1] + speech)
     assert np.allclose(out[2 * RATE :], bed[2 * RATE :])
     assert mix(noise(4.0), bed).shape == (4 * RATE, 2)
+
+
+def test_written_16_bit_samples_are_libsndfiles_own(tmp_path: Path) -> None:
+    # write_wav converts floats itself (faster); the bytes must stay those libsndfile writes,
+    # including its rounding of tiny negatives to 0 (not a floor to -1) and the clipping.
+    rng = np.random.default_rng(3)
+    data = np.concatenate([
+        rng.standard_normal(200_000) * 0.3, rng.standard_normal(50_000) * 1e-9,
+        rng.integers(-32768, 32768, 50_000) / 32768 + rng.standard_normal(50_000) * 1e-9,
+        [1.0, -1.0, 1.5, -3.0, 0.9999999, -0.9999999, -2.0**-32, -1.5 * 2.0**-32, 2.0**-31, -2.0**-31],
+    ]).astype(np.float32)
+    write_wav(tmp_path / "ours.wav", data, RATE)
+    sf.write(str(tmp_path / "theirs.wav"), np.clip(data, -1, 1), RATE, subtype="PCM_16", format="WAV")
+    assert (tmp_path / "ours.wav").read_bytes() == (tmp_path / "theirs.wav").read_bytes()
+    stereo = np.stack([data, -data], axis=1)
+    write_wav(tmp_path / "ours2.wav", stereo, RATE)
+    sf.write(str(tmp_path / "theirs2.wav"), np.clip(stereo, -1, 1), RATE, subtype="PCM_16", format="WAV")
+    assert (tmp_path / "ours2.wav").read_bytes() == (tmp_path / "theirs2.wav").read_bytes()
+
+
+def test_mono_written_as_two_channels_is_the_stereo_file(tmp_path: Path) -> None:
+    mono = noise(0.5, 0.3)
+    write_wav(tmp_path / "dup.wav", mono, RATE, channels=2)
+    write_wav(tmp_path / "stereo.wav", np.stack([mono, mono], axis=1), RATE)
+    assert (tmp_path / "dup.wav").read_bytes() == (tmp_path / "stereo.wav").read_bytes()
+    assert sf.info(str(tmp_path / "dup.wav")).channels == 2
+
+
+def test_a_mono_bed_and_mix_are_the_stereo_ones_channel() -> None:
+    speech = noise(3.0, 0.2)
+    cues = [(0.5, noise(1.0, 0.1, seed=4)), (2.2, noise(2.0, 0.1, seed=5)), (-0.2, noise(0.5, 0.1, seed=6))]
+    stereo = place_cues(3 * RATE, RATE, cues)
+    mono = place_cues(3 * RATE, RATE, cues, channels=1)
+    assert mono.shape == (3 * RATE,) and np.array_equal(mono, stereo[:, 0])
+    mixed = mix(speech, duck(mono, speech, RATE))
+    assert mixed.shape == (3 * RATE,)
+    assert np.array_equal(mixed, mix(speech, duck(stereo, speech, RATE))[:, 1])
+    with pytest.raises(MediaError):
+        place_cues(RATE, RATE, cues, channels=3)
