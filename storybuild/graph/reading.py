@@ -58,13 +58,6 @@ def scene_prompt_artifacts(project: Project, entry: StoryEntry) -> Iterator[Arti
         )
 
 
-def _cue_question(story: Story) -> list:
-    """What the cue question reads: every line (id, speaker, text) and which lines hold a {cue}."""
-    return [[line.id, line.speaker, line.text] for line in story.lines] + [
-        ["cue", cue.line] for cue in story.cues
-    ]
-
-
 def cues_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
     """cues.json: the sounds the text implies, when ``audio.infer_cues`` is on."""
     if not entry.settings.audio.infer_cues:
@@ -79,8 +72,10 @@ def cues_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
 
     yield Artifact(
         stage="cues", item=entry.slug, targets={"cues.json": layout.inferred_cues},
-        recipe={**question_recipe(project, entry, "infer_cues"), "story": _cue_question(story),
-                "language": story.language},
+        # What the backend's answer reads (every line for a model; the narration for the rules),
+        # so an edit the answer cannot see leaves cues.json alone.
+        recipe={**question_recipe(project, entry, "infer_cues"),
+                "story": project.backend(entry, "llm").cues_reads(story), "language": story.language},
         build=build, runtime=project.runtime, title=f"sounds implied in {story.title}",
     )
 

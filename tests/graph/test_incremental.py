@@ -37,6 +37,7 @@ def test_editing_one_line_voices_exactly_that_line(audio_built):
     # The rules read names, the narration's pronouns and the scene descriptions, not what a line
     # says: the cast is not asked again (a model, which reads the whole script, would be).
     assert audio_built.generated("cast", mark) == []
+    assert audio_built.generated("cues", mark) == []  # nor the implied cues: the rules read narration only
     assert (audio_built.build / "tiny" / "cast.json").read_bytes() == cast
 
 
@@ -113,6 +114,7 @@ def test_rerolling_a_line_voices_that_line_again_and_nothing_else_of_the_voices(
     audio_built.doit("final_wav")
     assert audio_built.generated("tts", mark) == ["tiny/0002"]
     assert audio_built.generated("cast", mark) == []
+    assert audio_built.generated("cues", mark) == []  # nor the implied cues: the rules read narration only
     seeds = (audio_built.root / "stories" / "tiny" / "seeds.toml").read_text()
     assert '[tts]' in seeds and '"0002" = 1' in seeds
     (audio_built.root / "stories" / "tiny" / "seeds.toml").unlink()  # back as it was: from the cache

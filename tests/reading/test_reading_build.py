@@ -94,6 +94,7 @@ def test_implied_cues_are_placed_inside_their_line_and_made(project) -> None:
     mark = project.mark()
     project.doit("final_wav")
     assert project.generated("sfx", mark) == [] and project.reused("sfx", mark) == []
+    assert project.generated("cues", mark) == []  # the rules' cue question reads no dialogue
     # A line before one changes: it moves in time, the task reruns, and links both sounds unchanged.
     story.write_text(SOUNDS.replace("Who is there?", "Who is there, at this hour of the night?"), encoding="utf-8")
     mark = project.mark()
@@ -106,6 +107,7 @@ def test_implied_cues_are_placed_inside_their_line_and_made(project) -> None:
     mark = project.mark()
     project.doit("final_wav")
     assert [i for i in project.generated("sfx", mark) if "/i0" in i] == ["night/i0003-1"]
+    assert project.generated("cues", mark) == ["night"]  # a narrated line: asked again
     assert read_json(build / "sfx_plan.json")["cues"][-1]["text"] == "a bell ringing"
 
 

@@ -96,3 +96,19 @@ def test_question_identity_is_the_rules_version_and_defaults_to_empty() -> None:
         guess_cast = scene_prompt = infer_cues = metadata = lambda *a: None  # noqa: E731
 
     assert Quiet().question_identity("cast") == ""
+
+
+def test_the_cue_question_reads_narration_and_cue_places_only() -> None:
+    text = "(s) a cottage\nSomeone knocked at the door.\n[a] Who is it?\n{thunder}\nThe wind howled.\n"
+    rules, base = RulesLLM(), story_of(text)
+    reads = rules.cues_reads(base)
+    # What a character says is not read: editing it leaves the recipe (and cues.json) alone.
+    assert rules.cues_reads(story_of(text.replace("Who is it?", "Who is it, at this hour?"))) == reads
+    # A narrated line, a moved cue or a new line before the narration is read.
+    for edited in (text.replace("knocked at", "tapped on"), text.replace("{thunder}\n", ""),
+                   text.replace("[a] Who", "[a] Hm.\n[a] Who")):
+        assert rules.cues_reads(story_of(edited)) != reads
+    # The answer agrees: it changes only where the reads change.
+    assert rules.infer_cues(story_of(text.replace("Who is it?", "Who is it, at this hour?"))) == rules.infer_cues(base)
+    # Any other backend (a model) reads every line by default.
+    assert ["0002", "a", "Who is it?"] in LLMBackend.cues_reads(rules, base)

@@ -106,6 +106,16 @@ class LLMBackend(Backend):
         """
         return [[s.id, s.description, [[ln.speaker, ln.text] for ln in s.lines]] for s in story.scenes]
 
+    def cues_reads(self, story: Story) -> Any:
+        """What of ``story`` the implied-cues answer depends on: the cues task's recipe holds it.
+
+        A model reads every line (id, speaker, text) and which lines hold a ``{cue}``; a backend
+        that reads less says so, and edits elsewhere then leave cues.json alone.
+        """
+        return [[line.id, line.speaker, line.text] for line in story.lines] + [
+            ["cue", cue.line] for cue in story.cues
+        ]
+
     def question_identity(self, question: str) -> str:
         """What in the backend shapes ``question``'s answer beyond its recipe (e.g. a prompt hash).
 

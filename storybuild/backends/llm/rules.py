@@ -34,6 +34,11 @@ def _pronouns(story: Story) -> tuple[int, int]:
     return len(_SHE.findall(text)), len(_HE.findall(text))
 
 
+def _cued(story: Story) -> set[int]:
+    """The indices of the lines that already have a sound: holding a {cue}, or right after one."""
+    return {cue.line + (cue.anchor == "between") for cue in story.cues}
+
+
 def _guess_gender(name: str, story: Story) -> str | None:
     from .names import gender_of
 
@@ -88,6 +93,11 @@ class RulesLLM(LLMBackend):
         return {"names": [c.name for c in story.characters], "pronouns": list(_pronouns(story)),
                 "scenes": [scene.description for scene in story.scenes]}
 
+    def cues_reads(self, story: Story) -> Any:
+        """The narration's lines and where the explicit cues sit: ``infer_cues`` reads no dialogue."""
+        return {"narration": [[line.id, line.text] for line in story.lines if line.speaker == NARRATOR],
+                "cued": sorted(_cued(story))}
+
     def guess_cast(self, story: Story, names: list[str]) -> list[CastGuess]:
         """Gender from the name dataset, a look from the scene that names them, age and voice from both."""
         guesses = []
@@ -116,8 +126,7 @@ class RulesLLM(LLMBackend):
 
     def infer_cues(self, story: Story) -> list[InferredCue]:
         """A sound for each sound word a narrated line uses, unless a ``{cue}`` already sits there."""
-        # A line holding a {cue}, or right after one, already has its sound.
-        explicit = {cue.line + (cue.anchor == "between") for cue in story.cues}
+        explicit = _cued(story)
         cues = []
         for line in story.lines:
             if line.speaker != NARRATOR or line.index in explicit:
