@@ -17,7 +17,7 @@ __all__ = ["duck", "mix", "place_cues", "speech_activity"]
 
 _FRAME = 0.01  # envelope resolution in seconds
 _WINDOW = 5  # frames of RMS window (50 ms): bridges the gaps inside words, not between phrases
-_CHUNK = 1 << 20  # samples per gain-interpolation chunk, to bound temporary memory
+_CHUNK = 1 << 16  # samples per gain-interpolation chunk: bounds temporary memory; silent chunks are skipped
 
 
 def place_cues(
@@ -95,6 +95,9 @@ def duck(
     out = np.empty(bed.shape, np.float32)
     for lo in range(0, len(bed), _CHUNK):
         hi = min(len(bed), lo + _CHUNK)
+        if not bed[lo:hi].any():  # cues are sparse: silence stays silence at any gain
+            out[lo:hi] = bed[lo:hi]
+            continue
         g = np.interp(np.arange(lo, hi), centres, gain).astype(np.float32)
         out[lo:hi] = bed[lo:hi] * (g if bed.ndim == 1 else g[:, None])
     return out
