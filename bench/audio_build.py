@@ -1,45 +1,103 @@
-"""Full and one-line-edit builds of final.wav for the lighthouse story.
+"""Full and one-line-edit builds of final.wav: the lighthouse story and a generated N-line story.
 
-In a temp project holding only stories/lighthouse: `doit final_wav` from empty (wall and CPU
-seconds, what each stage generated, from the journal), then one spoken line is edited and the
-rebuild is timed. Targets: the rebuild takes <= 20% of the full build's wall time, and it makes
-exactly 1 TTS generation. Prints numbers; asserts nothing.
+In a temp project holding only the story: `doit final_wav` from empty (wall and CPU seconds, what
+each stage generated, from the journal), then one spoken line is edited and the rebuild is timed.
+Targets (issue 12, on the 40-line story): the rebuild takes <= 20% of the full build's wall
+time, and it makes exactly 1 TTS generation. Prints numbers; asserts nothing.
 
-Run: .venv/bin/python bench/audio_build.py [--jobs N]
+The generated story is bench/noop_stories.py's (four scenes, narrator and four speakers, two
+cues); its edited line is the spoken line nearest three quarters of the way through.
+
+Run: .venv/bin/python bench/audio_build.py [--jobs N] [--lines 40] [--both]
+     (default: lighthouse; --lines N: the generated story; --both: lighthouse and --lines, default 40)
 """
 
 from __future__ import annotations
 
 import argparse
+import random
+from dataclasses import dataclass
 
-from temp_project import TempProject, generated, print_stage_table, summary
+from noop_stories import story_text
+from temp_project import TempProject, Timing, generated, print_stage_table, summary
 
 LINE_BEFORE = "[mara] And now?"
 LINE_AFTER = "[mara] And now, father?"
+TARGET = 0.20
+
+
+@dataclass
+class Result:
+    """One story's full build, its rebuild after a one-line edit, and what each generated."""
+
+    name: str
+    full: Timing
+    rebuild: Timing
+    full_records: list[dict]
+    rebuild_records: list[dict]
+
+    @property
+    def ratio(self) -> float:
+        return self.rebuild.wall / self.full.wall
+
+
+def generated_edit(text: str) -> tuple[str, str]:
+    """The spoken line nearest three quarters of the way through ``text``, and that line edited."""
+    lines = text.splitlines()
+    spoken = [i for i, line in enumerate(lines) if line.startswith("[") and "{" not in line]
+    line = lines[min(spoken, key=lambda i: abs(i - len(lines) * 3 // 4))]
+    return line, line[:-1] + ", once more."
+
+
+def measure(name: str, jobs: list[str], lines: int | None) -> Result:
+    """Build ``name`` (lighthouse, or the generated story of ``lines`` lines), edit one line, rebuild."""
+    with TempProject("bench-audio-") as project:
+        if lines is None:
+            story, (before, after) = project.copy_story("lighthouse"), (LINE_BEFORE, LINE_AFTER)
+        else:
+            text = story_text(0, lines, random.Random(12))
+            story = project.root / "stories" / name / "story.txt"
+            story.parent.mkdir(parents=True)
+            story.write_text(text, encoding="utf-8")
+            before, after = generated_edit(text)
+        full, _ = project.run(*jobs, "final_wav")
+        full_records = project.records()
+        project.edit(story, before, after)
+        rebuild, _ = project.run(*jobs, "final_wav")
+        rebuild_records = project.records()[len(full_records):]
+    print(f"{name}, doit {' '.join(jobs + ['final_wav'])}")
+    print(f"full build:   {full.wall:6.2f}s wall {full.cpu:6.2f}s cpu   generated: {summary(generated(full_records))}")
+    print_stage_table(full_records)
+    print(f"edit {before!r} -> {after!r}")
+    print(f"rebuild:      {rebuild.wall:6.2f}s wall {rebuild.cpu:6.2f}s cpu   generated: {summary(generated(rebuild_records))}")
+    print_stage_table(rebuild_records)
+    result = Result(name, full, rebuild, full_records, rebuild_records)
+    print(f"rebuild / full: wall {result.ratio:.1%}, cpu {rebuild.cpu / full.cpu:.1%}   (target <= {TARGET:.0%})")
+    print(f"TTS generations in the rebuild: {generated(rebuild_records)['tts']}   (expect 1)")
+    print()
+    return result
 
 
 def main() -> None:
-    """Build, edit one line, rebuild; print both and their ratio."""
+    """Build, edit one line, rebuild, for each story asked; print both and their ratio."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=1, help="doit -n (default 1: plain `doit final_wav`)")
+    parser.add_argument("--lines", type=int, default=None, help="a generated story of this many spoken lines")
+    parser.add_argument("--both", action="store_true", help="lighthouse and the generated story (--lines, default 40)")
     args = parser.parse_args()
     jobs = ["-n", str(args.jobs)] if args.jobs > 1 else []
 
-    with TempProject("bench-audio-") as project:
-        story = project.copy_story("lighthouse")
-        full, _ = project.run(*jobs, "final_wav")
-        full_records = project.records()
-        project.edit(story, LINE_BEFORE, LINE_AFTER)
-        rebuild, _ = project.run(*jobs, "final_wav")
-        rebuild_records = project.records()[len(full_records):]
-
-    print(f"lighthouse, doit {' '.join(jobs + ['final_wav'])}")
-    print(f"full build:   {full.wall:6.2f}s wall {full.cpu:6.2f}s cpu   generated: {summary(generated(full_records))}")
-    print_stage_table(full_records)
-    print(f"edit {LINE_BEFORE!r} -> {LINE_AFTER!r}")
-    print(f"rebuild:      {rebuild.wall:6.2f}s wall {rebuild.cpu:6.2f}s cpu   generated: {summary(generated(rebuild_records))}")
-    print(f"rebuild / full: wall {rebuild.wall / full.wall:.1%}, cpu {rebuild.cpu / full.cpu:.1%}   (target <= 20%)")
-    print(f"TTS generations in the rebuild: {generated(rebuild_records)['tts']}   (expect 1)")
+    results = []
+    if args.both or args.lines is None:
+        results.append(measure("lighthouse", jobs, None))
+    if args.both or args.lines is not None:
+        lines = args.lines or 40
+        results.append(measure(f"generated-{lines}", jobs, lines))
+    if len(results) > 1:
+        print(f"{'story':14} {'full s':>7} {'rebuild s':>9} {'ratio':>6} {'tts':>4}   (target <= {TARGET:.0%}, tts 1)")
+        for r in results:
+            print(f"{r.name:14} {r.full.wall:7.2f} {r.rebuild.wall:9.2f} {r.ratio:6.1%}"
+                  f" {generated(r.rebuild_records)['tts']:4}")
 
 
 if __name__ == "__main__":
