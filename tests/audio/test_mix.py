@@ -170,3 +170,24 @@ def test_a_mono_bed_and_mix_are_the_stereo_ones_channel() -> None:
     assert np.array_equal(mixed, mix(speech, duck(stereo, speech, RATE))[:, 1])
     with pytest.raises(MediaError):
         place_cues(RATE, RATE, cues, channels=3)
+
+
+def test_ducking_a_sparse_bed_gives_what_ducking_every_sample_gives() -> None:
+    # Silent stretches of the bed are skipped (cues are sparse); what is not silent is ducked
+    # exactly as before, sample for sample.
+    from storybuild.media.mix import _FRAME, _ramp_to, speech_activity
+
+    bed = np.zeros((30 * RATE, 2), np.float32)
+    bed[3 * RATE : 5 * RATE] = noise(2.0, 0.1, channels=2, seed=8)
+    bed[21 * RATE + 17] = [0.5, -0.5]  # one lone sample in a long silence
+    speech = np.zeros(30 * RATE, np.float32)
+    speech[4 * RATE : 22 * RATE] = noise(18.0, 0.2, seed=9)
+    ducked = duck(bed, speech, RATE, amount_db=-12.0)
+    hop = int(RATE * _FRAME)
+    frames = -(-len(bed) // hop)
+    active = speech_activity(speech, RATE, frames)
+    depth = np.maximum(_ramp_to(active, 0.05 / _FRAME, True), _ramp_to(active, 0.4 / _FRAME, False))
+    gain = (10 ** (-12.0 * depth / 20)).astype(np.float32)
+    every = np.interp(np.arange(len(bed)), (np.arange(frames) + 0.5) * hop, gain).astype(np.float32)
+    assert np.array_equal(ducked, bed * every[:, None])
+    assert ducked[21 * RATE + 17, 0] < 0.5 / 3  # the lone sample is ducked, not skipped
