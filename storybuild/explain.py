@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StorybuildError
+from .graph.artifact import targets_intact
 from .store import journal
 from .store.hashing import digest, file_digest
 
@@ -90,6 +91,9 @@ def reasons(artifact: Any, row: dict[str, Any] | None) -> list[str]:
         return ["never built (no record in doit's state DB)"]
     found = [f"target missing: {path}" for path in artifact.targets.values() if not os.path.exists(path)]
     values = row.get(_VALUES) or {}
+    for path, state in (values.get("targets") or {}).items():
+        if os.path.exists(path) and not targets_intact({path: state}):
+            found.append(f"target changed since it was made: {path} (digest {state[4][:12]} -> {file_digest(path)[:12]})")
     new_digest = digest(artifact.recipe)
     if values.get(_RECIPE_DIGEST) != new_digest:
         old = values.get("recipe")

@@ -75,6 +75,8 @@ class StoryReporter:
         self.drawn = 0.0
         self.lock = threading.Lock()
         self.live = bool(getattr(outstream, "isatty", lambda: False)())
+        self.ok: set[str] = set()  # tasks that ended built or up to date: what settles a story
+        self.built: set[str] = set()  # of those, the ones that ran
 
     # tasks call these, from their threads --------------------------------------------------
     def task_status(self, task: str, status: str) -> None:
@@ -125,6 +127,8 @@ class StoryReporter:
         values = task.values or {}
         outcome = values.get("outcome", "ran")
         with self.lock:
+            self.ok.add(task.name)
+            self.built.add(task.name)
             began = self.running.pop(task.name, time.monotonic())
             self.statuses.pop(task.name, None)
             self.counts[outcome if outcome in self.counts else "ran"] += 1
@@ -144,6 +148,7 @@ class StoryReporter:
                     self.counts["blocked"] += 1
                 return
             self.counts["failed"] += 1
+            self.built.add(task.name)  # it ran (and kept its last good target): not settled
             self.done += 1
             self.failures.append((task.name, message))
             self._line(f"{self._count()} {_describe(task.name)}  FAILED\n    {_indent(message)}")
@@ -152,12 +157,16 @@ class StoryReporter:
         """Count ``task`` as up to date."""
         if not _is_group(task):
             with self.lock:
+                self.ok.add(task.name)
                 self.counts["uptodate"] += 1
                 self.done += 1
 
     def skip_ignore(self, task: Any) -> None:
-        """Count an ignored task as up to date."""
-        self.skip_uptodate(task)
+        """Count an ignored task as up to date (it does not settle its story: doit did not check it)."""
+        if not _is_group(task):
+            with self.lock:
+                self.counts["uptodate"] += 1
+                self.done += 1
 
     def cleanup_error(self, exception: Any) -> None:
         """Report an error from a clean action."""
@@ -181,17 +190,20 @@ class StoryReporter:
             seconds = time.monotonic() - self.started
             c = self.counts
             built = c["generated"] + c["reused"] + c["ran"]
+            settled = _settled_count()
+            also = f", {settled} settled {'story' if settled == 1 else 'stories'} not checked" if settled else ""
             if built == 0 and c["failed"] == 0:
-                self.out.write(f"storybuild: nothing to do, {c['uptodate']} tasks up to date ({seconds:.1f}s)\n")
+                self.out.write(f"storybuild: nothing to do, {c['uptodate']} tasks up to date{also} ({seconds:.1f}s)\n")
             else:
                 self.out.write(
                     f"storybuild: {built} built ({c['generated']} generated, {c['reused']} reused from cache"
                     + (f", {c['ran']} other" if c["ran"] else "")
-                    + f"), {c['uptodate']} up to date, {c['failed']} failed"
+                    + f"), {c['uptodate']} up to date{also}, {c['failed']} failed"
                     + (f", {c['blocked']} not run (a dependency failed)" if c["blocked"] else "")
                     + f" in {seconds:.1f}s\n"
                 )
             unfinished = self.total - self.done - c["blocked"]
+            _settle(self.ok, self.built, stopped=unfinished > 0 and not self.failures)
             if unfinished > 0 and not self.failures:
                 self.out.write(
                     f"storybuild: stopped before the end, {unfinished} tasks not run;"
@@ -226,6 +238,28 @@ class StoryReporter:
         )
         self.out.write(f"\r\033[K{self._count()} working: {items}"[:160])
         self.out.flush()
+
+
+def _settle(ok: set[str], built: set[str], stopped: bool) -> None:
+    """Stamp the stories this run made tasks for (graph.settled), unless it was stopped."""
+    from .graph.project import loaded_projects
+    from .stopping import stop_requested
+
+    for project in loaded_projects():
+        try:
+            project.settled().write(ok, built, stopped=stopped or stop_requested.is_set())
+        except Exception as exc:  # noqa: BLE001 - a stamp only saves time: never fail a build for one
+            sys.stderr.write(f"warning: could not record which stories are settled: {exc}\n")
+
+
+def _settled_count() -> int:
+    """How many settled stories this run left out (graph.settled)."""
+    from .graph.project import loaded_projects
+
+    try:
+        return sum(project.settled().left_out for project in loaded_projects())
+    except Exception:  # noqa: BLE001 - only a count in the summary
+        return 0
 
 
 def _quiet_interrupt(kind: type[BaseException], value: BaseException, trace: Any) -> None:

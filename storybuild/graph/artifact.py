@@ -36,6 +36,7 @@ from ..store.cache import ArtifactCache
 from ..store.hashing import digest, file_digest
 from ..store.orphans import sweep_once
 from ..store.tools import identities, stage_tools
+from . import settled
 
 Request = dict[str, Any]
 Plan = Callable[[], Request]
@@ -119,7 +120,38 @@ class RecipeUnchanged:
         task.value_savers.append(lambda: {self.KEY: self.digest})
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:
-        return values.get(self.KEY) == self.digest
+        return values.get(self.KEY) == self.digest and targets_intact(values.get("targets"))
+
+
+def target_states(targets: dict[str, Path]) -> dict[str, list[Any]]:
+    """Each placed target's identity and digest, saved with the task's values (see ``targets_intact``)."""
+    states = {}
+    for path in targets.values():
+        name = path.as_posix()
+        ident, content = settled.identity(path), file_digest(path)
+        settled.observe(name, ident, content)
+        states[name] = [*ident, content]
+    return states
+
+
+def targets_intact(states: dict[str, list[Any]] | None) -> bool:
+    """Whether every target still holds the bytes the task made.
+
+    doit only checks that a target exists. A target whose size, mtime, ctime and inode are as saved
+    is taken as is (a same-size rewrite with the mtime put back still moves the ctime); otherwise
+    its digest decides, so a touched or copied-back file is intact and a truncated one is not.
+    """
+    if not states:
+        return True  # saved before targets were recorded: doit's own existence check stands
+    for name, state in states.items():
+        ident = settled.identity(name)
+        if ident == settled.MISSING:
+            return False
+        if list(ident) != state[:4]:
+            if ident[0] != state[0] or file_digest(name) != state[4]:
+                return False
+        settled.observe(name, ident, state[4])
+    return True
 
 
 # Which recipe value names the backend serving a stage, so its class can declare its tools.
@@ -214,7 +246,8 @@ def run(artifact: Artifact) -> dict[str, Any] | TaskFailed:
         {"stage": artifact.stage, "item": artifact.item, "outcome": outcome, "key": key, "seconds": seconds},
     )
     # Saved by doit beside the recipe digest, so `storybuild explain` can name the field that changed.
-    return {"outcome": outcome, "seconds": seconds, "key": key, "recipe": _plain(artifact.recipe)}
+    return {"outcome": outcome, "seconds": seconds, "key": key, "recipe": _plain(artifact.recipe),
+            "targets": target_states(targets)}
 
 
 def _plain(recipe: dict[str, Any]) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from ..store.hashing import canonical_json, digest
 from ..story import Story, parse_story
 from ..voices import is_sample_spec, resolve
 from .artifact import Runtime
+from .settled import Settled, doit_run
 
 CAPABILITIES = tuple(DEFAULT_BACKENDS)
 
@@ -80,6 +81,9 @@ class Project:
         self._backends: dict[str, Any] = {}
         self._recipes: dict[tuple[str, str, str], tuple[dict, str]] = {}
         self._lock = threading.Lock()
+        self._entries: dict[str, StoryEntry] = {}
+        self._settled: Settled | None = None
+        self._settled_key: int | None = None
         self.error: StorybuildError | None = None
         try:
             self.config: ProjectConfig | None = ProjectConfig(self.root)
@@ -99,18 +103,41 @@ class Project:
         return self.root / relative
 
     @cached_property
-    def stories(self) -> list[StoryEntry]:
-        """Every folder of the stories directory that holds a story.txt, sorted by slug."""
+    def slugs(self) -> list[str]:
+        """The name of every folder of the stories directory that holds a story.txt, sorted."""
         stories_dir = self.path(self.settings.stories_dir)
         try:
-            slugs = sorted(
+            return sorted(
                 entry.name
                 for entry in os.scandir(stories_dir)
                 if entry.is_dir() and os.path.isfile(os.path.join(entry.path, "story.txt"))
             )
         except FileNotFoundError:
             return []
-        return [self._load(slug) for slug in slugs]
+
+    @property
+    def stories(self) -> list[StoryEntry]:
+        """Every story, parsed (or failed), sorted by slug."""
+        return [self.entry(slug) for slug in self.slugs]
+
+    def entry(self, slug: str) -> StoryEntry:
+        """The story ``slug``, parsed once on first use."""
+        found = self._entries.get(slug)
+        if found is None:
+            found = self._entries[slug] = self._load(slug)
+        return found
+
+    def settled(self) -> Settled:
+        """The settled-story stamps for the ``doit run`` creating tasks now (inactive under any other command)."""
+        run = doit_run()
+        key = run.key if run else None
+        if self._settled is None or self._settled_key != key:
+            from .stage import STAGES
+
+            if self._settled is not None:
+                self._settled.close()
+            self._settled, self._settled_key = Settled(self, run, STAGES), key
+        return self._settled
 
     def _load(self, slug: str) -> StoryEntry:
         layout = StoryLayout(slug, str(self.settings.stories_dir), str(self.settings.build_dir))
@@ -294,6 +321,11 @@ def _use_ffmpeg(choice: str) -> None:
 
 
 _projects: dict[Path, Project] = {}
+
+
+def loaded_projects() -> list[Project]:
+    """The projects this process has loaded (one, under doit)."""
+    return list(_projects.values())
 
 
 def load_project(root: str | Path = ".") -> Project:

@@ -47,7 +47,11 @@ class Stage:
         project = load_project()
         # The group's clean removes what no current task of this stage makes (see ``orphans``).
         yield {"name": None, "doc": self.doc, "clean": [(_clean_orphans, [self.name])]}
-        for entry in project.stories:
+        settled = project.settled()
+        for slug in project.slugs:
+            if settled.skips(slug):
+                continue  # nothing of it changed since a run that left it built: no task to check
+            entry = project.entry(slug)
             made = story_artifacts(project, entry)
             if made is None:
                 yield {
@@ -81,6 +85,7 @@ def story_artifacts(project: Project, entry: StoryEntry) -> dict[str, list[Artif
                 entry.fail(exc, stage=name)
                 return None
         entry.artifacts = made
+        project.settled().note(entry)
     return entry.artifacts if entry.error is None else None
 
 
@@ -181,7 +186,11 @@ class Validate:
         """The group task, then a failing subtask per broken story and one per story with warnings."""
         project = load_project()
         yield {"name": None, "doc": self.doc}
-        for entry in project.stories:
+        settled = project.settled()
+        for slug in project.slugs:
+            if settled.skips(slug):
+                continue  # a settled story has no error, and its warnings were shown when they appeared
+            entry = project.entry(slug)
             story_artifacts(project, entry)
             if entry.error is not None:
                 yield {

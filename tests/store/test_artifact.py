@@ -18,6 +18,7 @@ from storybuild.graph.artifact import Artifact, Runtime, cache_key, run, tools_o
 from storybuild.progress import StoryReporter
 from storybuild.store import journal
 from storybuild.store.cache import ArtifactCache
+from storybuild.store.hashing import file_digest
 from storybuild.store.tools import identity, stage_tools
 
 
@@ -53,6 +54,7 @@ def test_a_failure_keeps_the_last_good_target_and_the_next_success_replaces_it(r
     target = tmp_path / "build" / "lines" / "0001.wav"
     assert run(_artifact(runtime, tmp_path, _writer("good"))) == {
         "outcome": "generated", "seconds": pytest.approx(0, abs=5), "key": ANY, "recipe": {"text": "hello"},
+        "targets": {target.as_posix(): [4, ANY, ANY, ANY, file_digest(target)]},
     }
     failed = run(_artifact(runtime, tmp_path, _failing(BackendError("no such voice")), {"text": "changed"}))
     assert isinstance(failed, TaskFailed)
