@@ -182,3 +182,19 @@ def test_the_limiter_reports_the_rows_it_changed() -> None:
     assert np.array_equal(np.delete(out, rows, axis=0), np.delete(data, rows, axis=0))
     quiet = data * np.float32(0.01)
     assert len(_limit_rows(quiet.copy(), RATE, -1.0)[0]) == 0
+
+
+def test_k_weighting_over_many_fft_blocks_is_the_iir_filter() -> None:
+    # Long audio is filtered in FFT blocks (overlap-add), a few blocks at a time: each seam,
+    # inside a group and between groups, must carry the filters' ring on as lfilter does.
+    from storybuild.media.loudness import _FFT, _GROUP, _biquads, _weighted
+
+    samples = _FFT * (2 * _GROUP + 1)
+    x = (np.random.default_rng(4).standard_normal(samples) * 0.1).astype(np.float32)
+    x[_FFT * _GROUP - 100 : _FFT * _GROUP + 100] *= 8  # a burst that rings across a seam
+    expected = x.astype(np.float64)
+    for b, a in _biquads(RATE):
+        expected = signal.lfilter(b, a, expected)
+    got = _weighted(x, RATE)
+    assert got.shape == x.shape and got.dtype == np.float32
+    assert np.max(np.abs(got - expected)) < 1e-5 * np.max(np.abs(expected))
