@@ -48,10 +48,17 @@ def speech_activity(speech: np.ndarray, rate: int, frames: int, threshold_db: fl
     """Per 10 ms frame, whether the short-window RMS of ``speech`` is above ``threshold_db`` dBFS."""
     hop = max(1, int(round(rate * _FRAME)))
     mono = speech if speech.ndim == 1 else speech.mean(axis=1)
-    padded = np.zeros(frames * hop, np.float32)
-    used = min(len(mono), len(padded))
-    padded[:used] = mono[:used]
-    power = np.square(padded, dtype=np.float64).reshape(frames, hop).mean(axis=1)
+    power = np.zeros(frames)
+    whole = min(frames, len(mono) // hop)
+    # Frame by frame in slices of _CHUNK samples: no padded copy, no float64 copy of the whole speech.
+    rows = max(1, _CHUNK // hop)
+    for lo in range(0, whole, rows):
+        hi = min(whole, lo + rows)
+        power[lo:hi] = np.square(mono[lo * hop : hi * hop], dtype=np.float64).reshape(hi - lo, hop).mean(axis=1)
+    if whole < frames and len(mono) > whole * hop:  # the last, partial frame, padded with silence
+        tail = np.zeros(hop, np.float32)
+        tail[: len(mono) - whole * hop] = mono[whole * hop : (whole + 1) * hop]
+        power[whole] = np.square(tail, dtype=np.float64).mean()
     kernel = np.ones(_WINDOW) / _WINDOW
     power = np.convolve(power, kernel, mode="same")
     return power > 10 ** (threshold_db / 10)

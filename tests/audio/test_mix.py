@@ -191,3 +191,19 @@ def test_ducking_a_sparse_bed_gives_what_ducking_every_sample_gives() -> None:
     every = np.interp(np.arange(len(bed)), (np.arange(frames) + 0.5) * hop, gain).astype(np.float32)
     assert np.array_equal(ducked, bed * every[:, None])
     assert ducked[21 * RATE + 17, 0] < 0.5 / 3  # the lone sample is ducked, not skipped
+
+
+def test_speech_activity_is_the_short_window_rms_per_frame() -> None:
+    from storybuild.media.mix import speech_activity
+
+    speech = noise(3.0, 0.2)[: 3 * RATE - 123]  # the last frame is partial
+    speech[RATE : 2 * RATE] *= 1e-4
+    hop = RATE // 100
+    frames = 3 * 100 + 5  # more frames than the speech fills: the rest is silence
+    padded = np.zeros(frames * hop, np.float32)
+    padded[: len(speech)] = speech
+    power = np.square(padded, dtype=np.float64).reshape(frames, hop).mean(axis=1)
+    expected = np.convolve(power, np.ones(5) / 5, mode="same") > 10 ** (-40 / 10)
+    assert np.array_equal(speech_activity(speech, RATE, frames), expected)
+    short = np.square(speech[: 150 * hop], dtype=np.float64).reshape(150, hop).mean(axis=1)  # fewer frames: cut
+    assert np.array_equal(speech_activity(speech, RATE, 150), np.convolve(short, np.ones(5) / 5, mode="same") > 1e-4)
