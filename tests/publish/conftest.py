@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from servers.youtube import FakeYouTube
+
+from storybuild.store.hashing import file_digest
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
@@ -54,6 +57,21 @@ class Site:
             [sys.executable, "-m", "doit", *args], cwd=self.root, env=self.env(), stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )
+
+    def replace_built(self, task: str, path: Path, data: bytes) -> None:
+        """Put ``data`` in place of build file ``path`` as if ``task`` had made it, as a rebuild with new output does.
+
+        The build makes again any target that is not what its task recorded making, so the record
+        in doit's DB is updated with the new file's identity and digest, as the task itself would.
+        """
+        path.unlink()  # build files are hard links into the cache: never write through them
+        path.write_bytes(data)
+        stat, name = path.stat(), path.relative_to(self.root).as_posix()
+        with sqlite3.connect(self.root / ".storybuild" / "doit.sqlite3") as conn:
+            state = json.loads(conn.execute("SELECT task_data FROM doit WHERE task_id = ?", (task,)).fetchone()[0])
+            state["_values_:"]["targets"][name] = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino,
+                                                   file_digest(path)]
+            conn.execute("UPDATE doit SET task_data = ? WHERE task_id = ?", (json.dumps(state), task))
 
     def doit(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
         """Run ``doit`` to the end; what it printed."""

@@ -15,11 +15,6 @@ def _publish_counting(site, *args: str, check: bool = True):
     return Counter(site.fake.calls) - before, result
 
 
-def _replace(path, data: bytes) -> None:
-    path.unlink()  # build files are hard links into the cache: never write through them
-    path.write_bytes(data)
-
-
 def test_each_change_calls_only_its_endpoint(site) -> None:
     site.doit("publish")
     [video_id] = site.fake.videos
@@ -32,13 +27,13 @@ def test_each_change_calls_only_its_endpoint(site) -> None:
 
     thumbnail = site.build / "thumbnail.png"
     Image.new("RGB", (1280, 720), (200, 30, 30)).save(site.root / "red.png")
-    _replace(thumbnail, (site.root / "red.png").read_bytes())
+    site.replace_built("thumbnail:tiny", thumbnail, (site.root / "red.png").read_bytes())
     calls, _ = _publish_counting(site)
     assert calls == Counter({"thumbnails.set": 1})
     assert site.fake.thumbnails[video_id] == thumbnail.read_bytes()
 
     srt = site.build / "story.srt"
-    _replace(srt, srt.read_bytes().replace(b"bell", b"BELL"))
+    site.replace_built("subtitles:tiny", srt, srt.read_bytes().replace(b"bell", b"BELL"))
     calls, _ = _publish_counting(site)  # final.mp4 is remade with the new soft subtitles: same picture and sound
     assert calls == Counter({"captions.update": 1})
     assert site.record()["video"]["content"] != file_digest(site.build / "final.mp4")  # the file did change
@@ -60,7 +55,7 @@ def test_changed_video_is_refused_unless_asked_for_a_new_one(site) -> None:
     final = site.build / "final.mp4"
     changed = bytearray(final.read_bytes())
     changed[len(changed) // 2] ^= 0xFF  # a byte of a picture or sound packet: what YouTube shows changed
-    _replace(final, bytes(changed))
+    site.replace_built("final_mp4:tiny", final, bytes(changed))
     calls, result = _publish_counting(site, check=False)
     assert result.returncode != 0 and calls == Counter()
     assert "cannot replace" in result.stdout and 'on_video_change = "new"' in result.stdout

@@ -83,8 +83,7 @@ def test_killed_after_the_last_chunk_then_rebuilt_the_finished_video_is_recorded
     first = final.read_bytes()
     changed = bytearray(first)
     changed[len(changed) // 2] ^= 0xFF  # then final.mp4 is rebuilt with a new picture
-    final.unlink()
-    final.write_bytes(bytes(changed))
+    site.replace_built("final_mp4:tiny", final, bytes(changed))
     result = site.doit("publish", check=False)
     assert result.returncode != 0 and "cannot replace" in result.stdout
     assert site.fake.uploaded() == [first]
