@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 __all__ = ["JobContext", "current_job", "job_context"]
 
@@ -36,6 +37,8 @@ class JobContext:
     key: str
     state_dir: Path
     progress: Callable[[str], None] = field(default=_ignore)
+    # The artifact cache, for a backend that keeps parts of its work (kenburns' chunks); or None.
+    cache: Any = None
 
 
 _current: ContextVar[JobContext | None] = ContextVar("storybuild_job", default=None)

@@ -225,7 +225,7 @@ def run(artifact: Artifact) -> dict[str, Any] | TaskFailed:
         key = cache_key(artifact, request, tools)
         context = JobContext(
             stage=artifact.stage, item=artifact.item, key=key, state_dir=artifact.runtime.state,
-            progress=lambda status: progress.update(task, status),
+            progress=lambda status: progress.update(task, status), cache=artifact.runtime.cache,
         )
         with job_context(context):
             cache = artifact.runtime.cache

@@ -11,7 +11,10 @@ import pytest
 from pydantic import ValidationError
 
 from storybuild.backends.animate import ClipRequest
-from storybuild.backends.animate.kenburns import KINDS, KenBurnsAnimate, Move, choose_move
+from storybuild.backends.animate.interface import AnimateBackend
+from storybuild.backends.animate.kenburns import KINDS, KenBurnsAnimate, Move, choose_move, chunks, motion_span
+from storybuild.backends.context import JobContext, job_context
+from storybuild.store.cache import ArtifactCache
 from storybuild.errors import BackendError
 from storybuild.media.join import cuts_cleanly_at
 from storybuild.media.probe import frame_count, probe
@@ -95,7 +98,7 @@ def test_options_are_validated_and_in_the_recipe() -> None:
     with pytest.raises(ValidationError):
         KenBurnsAnimate({"crf": 80})
     recipe = KenBurnsAnimate.recipe({"zoom": 1.2})
-    assert recipe["backend"] == "kenburns" and recipe["version"] == "2"
+    assert recipe["backend"] == "kenburns" and recipe["version"] == "3"
     assert recipe["options"] == {"zoom": 1.2, "oversample": 2.0, "preset": "veryfast", "crf": 20}
 
 
@@ -117,6 +120,7 @@ class LimitedAnimate(KenBurnsAnimate):
 
     name = "limited"
     max_frames = 24
+    animate = AnimateBackend.animate  # the interface's: segments chained through render_segment, as remote ones do
 
     def __init__(self) -> None:
         super().__init__()
@@ -167,3 +171,40 @@ def test_a_named_camera_move_is_the_move_made() -> None:
                        ("pan-right", "pan_right")):
         assert {choose_move(name, seed).kind for seed in range(8)} == {kind}
     assert len({choose_move("harbor", seed).kind for seed in range(40)}) == len(KINDS)  # ids still vary
+
+
+def test_the_move_is_planned_over_spans_that_grow_in_steps() -> None:
+    assert motion_span(1, 24) == motion_span(48, 24) == 48
+    assert [motion_span(n, 24) for n in (49, 60, 61)] == [60, 60, 75]
+    assert all(n <= motion_span(n, 24) < 1.26 * max(n, 48) for n in range(1, 3000))
+    assert chunks(400, 24) == [(0, 192), (192, 192), (384, 16)]
+
+
+def _chunks_made(cache: ArtifactCache) -> int:
+    return sum(1 for _ in cache.root.glob("??/*"))
+
+
+def test_a_slightly_longer_clip_re_encodes_only_its_last_chunks(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("storybuild.backends.animate.kenburns.CHUNK_SECONDS", 1)  # chunks of FPS frames
+    still = make_png(tmp_path / "still.png")
+    cache = ArtifactCache(tmp_path / "cache")
+    context = JobContext(stage="animate", item="t/s", key="k", state_dir=tmp_path, cache=cache)
+    assert motion_span(3 * FPS + 6, FPS) == motion_span(3 * FPS + 12, FPS)  # same span: the same move
+    rendered: list[int] = []
+    original = KenBurnsAnimate._render
+    monkeypatch.setattr(KenBurnsAnimate, "_render",
+                        lambda self, r, out, start, span: (rendered.append(start), original(self, r, out, start, span)))
+    short, long = tmp_path / "short.mp4", tmp_path / "long.mp4"
+    with job_context(context):
+        KenBurnsAnimate().animate(request(still, 3 * FPS + 6, keyframes=[3]), short)
+        assert rendered == [0, FPS, 2 * FPS, 3 * FPS] and _chunks_made(cache) == 4
+        rendered.clear()
+        KenBurnsAnimate().animate(request(still, 3 * FPS + 12, keyframes=[3]), long)
+    assert rendered == [3 * FPS]  # the first three chunks came from the cache
+    assert frame_count(long) == 3 * FPS + 12 and cuts_cleanly_at(long, 3, FPS)
+    first, second = decode(short), decode(long)
+    assert all(np.array_equal(a, b) for a, b in zip(first[: 3 * FPS], second[: 3 * FPS]))  # the chunks reused
+    # Without a cache (outside a build) the clip is the same, every chunk encoded.
+    plain = tmp_path / "plain.mp4"
+    KenBurnsAnimate().animate(request(still, 3 * FPS + 12, keyframes=[3]), plain)
+    assert plain.read_bytes() == long.read_bytes()
