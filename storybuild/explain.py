@@ -119,9 +119,9 @@ def explain(project: Any, task: str) -> list[str]:
     if stage not in STAGES or not item:
         raise StorybuildError(f"explain takes <stage>:<story>[/<item>] with a stage of {', '.join(STAGES)}")
     slug = item.partition("/")[0]
-    entry = next((e for e in project.stories if e.slug == slug), None)
-    if entry is None:
+    if slug not in project.slugs:
         raise StorybuildError(f"no story {slug!r}")
+    entry = project.entry(slug)
     made = story_artifacts(project, entry)
     if made is None:
         return [f"{task}: the story cannot be built: {error_message(entry)}"]
@@ -132,6 +132,26 @@ def explain(project: Any, task: str) -> list[str]:
     db = project.path(project.settings.state_dir) / "doit.sqlite3"
     rows = saved_rows(db, [f"{a.stage}:{a.item}" for arts in made.values() for a in arts])
     return [line for artifact in chosen for line in _explained(artifact, rows, by_target, project, set())]
+
+
+def why_running(project: Any, task: str) -> list[str]:
+    """Why doit is about to run ``task``, for the build display (``STORYBUILD_EXPLAIN=1``); read before it runs."""
+    from .graph.stage import STAGES
+
+    stage, _, item = task.partition(":")
+    slug = item.partition("/")[0]
+    if stage not in STAGES or slug not in project.slugs:
+        return []
+    made = project.entry(slug).artifacts or {}
+    artifact = next((a for a in made.get(stage, ()) if a.item == item), None)
+    if artifact is None:
+        return []
+    db = project.path(project.settings.state_dir) / "doit.sqlite3"
+    try:
+        found = reasons(artifact, saved_rows(db, [task]).get(task))
+    except (OSError, sqlite3.Error, ValueError) as exc:
+        return [f"(no reason: {exc})"]
+    return found or ["its record says up to date: asked to run anyway (-a, or a task option)"]
 
 
 def _explained(artifact: Any, rows: dict, by_target: dict, project: Any, seen: set[str], depth: int = 0) -> list[str]:

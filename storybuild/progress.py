@@ -10,6 +10,7 @@ at most one per task every few seconds. Registered as the doit reporter ``storyb
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -76,6 +77,8 @@ class StoryReporter:
         self.lock = threading.Lock()
         self.live = bool(getattr(outstream, "isatty", lambda: False)())
         self.ok: set[str] = set()  # tasks that ended built or up to date: what settles a story
+        # STORYBUILD_EXPLAIN=1: say why each task runs, as `storybuild explain` would, before it runs.
+        self.explain = os.environ.get("STORYBUILD_EXPLAIN", "") not in ("", "0")
         self.built: set[str] = set()  # of those, the ones that ran
 
     # tasks call these, from their threads --------------------------------------------------
@@ -116,8 +119,11 @@ class StoryReporter:
     def execute_task(self, task: Any) -> None:
         """Note that ``task`` started."""
         if not _is_group(task):
+            why = _why(task.name) if self.explain else []
             with self.lock:
                 self.running[task.name] = time.monotonic()
+                if why:
+                    self._line(f"{_describe(task.name)}  runs because:" + "".join(f"\n    - {r}" for r in why))
                 self._status()
 
     def add_success(self, task: Any) -> None:
@@ -250,6 +256,17 @@ def _settle(ok: set[str], built: set[str], stopped: bool) -> None:
             project.settled().write(ok, built, stopped=stopped or stop_requested.is_set())
         except Exception as exc:  # noqa: BLE001 - a stamp only saves time: never fail a build for one
             sys.stderr.write(f"warning: could not record which stories are settled: {exc}\n")
+
+
+def _why(task: str) -> list[str]:
+    """``storybuild explain``'s reasons for ``task``, for STORYBUILD_EXPLAIN=1 (never fails the build)."""
+    from .explain import why_running
+    from .graph.project import loaded_projects
+
+    try:
+        return [line for project in loaded_projects() for line in why_running(project, task)]
+    except Exception as exc:  # noqa: BLE001 - an explanation only
+        return [f"(no reason: {type(exc).__name__}: {exc})"]
 
 
 def _settled_count() -> int:

@@ -84,3 +84,37 @@ def test_never_built_and_unknown_tasks(built):
     assert "never built" in explain(built, "scene:tiny/yard")
     result = built.storybuild("explain", "scene:tiny/nowhere")
     assert result.returncode == 1 and "no item" in result.stderr
+
+
+def test_a_changed_target_is_named_with_its_digests(built):
+    import os
+
+    target = built.build / "tiny" / "lines" / "0002.wav"
+    data = target.read_bytes()
+    os.chmod(target, 0o644)
+    target.unlink()  # a hard link into the cache: replaced, not written through
+    target.write_bytes(data[:-4] + b"\0\0\0\1")
+    out = explain(built, "tts:tiny/0002")
+    assert "tts:tiny/0002: would run" in out and "target changed since it was made: build/tiny/lines/0002.wav" in out
+    built.doit("final_wav")
+    assert target.read_bytes() == data
+
+
+def test_the_build_says_why_each_task_runs_when_asked(built):
+    story = built.story("tiny")
+    original = story.read_text(encoding="utf-8")
+    story.write_text(original.replace("Nobody answered.", "Nobody answered, not one."), encoding="utf-8")
+    try:
+        env = {**built.env(), "STORYBUILD_EXPLAIN": "1"}
+        import subprocess
+        import sys
+
+        out = subprocess.run([sys.executable, "-m", "doit", "final_wav"], cwd=built.root, env=env,
+                             capture_output=True, text=True, timeout=300, check=True).stdout
+        assert "tts       tiny/0005  runs because:" in out
+        assert '- recipe text: "Nobody answered." (xxh3 ' in out and '-> "Nobody answered, not one."' in out
+        assert "narration tiny  runs because:" in out and "file changed: build/tiny/lines/0005.wav" in out
+        assert "runs because" not in built.doit("final_wav").stdout  # without it, nothing extra
+    finally:
+        story.write_text(original, encoding="utf-8")
+        built.doit("final_wav")
