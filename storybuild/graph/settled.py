@@ -42,6 +42,7 @@ _FORMAT = 1
 _NEVER_SETTLED = frozenset({"publish"})
 # Environment variables whose values can change what a task makes (the rest cannot reach a recipe).
 _ENV_PREFIXES = ("STORYBUILD_", "COMFYUI_", "LM_STUDIO_")
+_ENV_SHOWN_ONLY = frozenset({"STORYBUILD_DEBUG", "STORYBUILD_EXPLAIN"})  # change what is printed, not made
 _BUSY_TIMEOUT_S = 10.0
 
 Identity = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
@@ -219,7 +220,8 @@ class Settled:
             self._context = digest({
                 "format": _FORMAT, "storybuild": __version__, "doit": doit_version, "python": sys.version,
                 "settings": _identities(root, [root / "storybuild.toml"]),
-                "env": sorted((k, v) for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES)),
+                "env": sorted((k, v) for k, v in os.environ.items()
+                              if k.startswith(_ENV_PREFIXES) and k not in _ENV_SHOWN_ONLY),
                 # Recipes, prompts and shipped templates are storybuild's files: an edit to them is a new recipe.
                 "package": _tree(package, follow=True, with_ctime=False),
                 "voices": _tree(root / "voices"), "workflows": _tree(root / "workflows"),
