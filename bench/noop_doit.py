@@ -6,7 +6,7 @@ Each task has one file_dep (or, for other benches, a given total of file_dep edg
 action. Every configuration runs the build once, then times no-op runs (every task up to date:
 load the DB, stat and check each file_dep, save). Times are of whole `python -m doit` processes,
 as a user would feel them: wall and CPU, best of a few; ratios use CPU time, which other load on
-the machine disturbs less.
+the machine disturbs less. The peak memory (max RSS) of each no-op process is printed too.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 NOOP_REPEATS = 3
@@ -80,10 +81,47 @@ def make_project(root: Path, tasks: int) -> None:
         (src / f"{i}.txt").write_text(f"source file {i}\n" * 8)
 
 
+@dataclass(frozen=True)
+class Measured:
+    """One child process: wall seconds, CPU seconds (user + system), peak RSS (KiB), exit code, output."""
+
+    wall: float
+    cpu: float
+    maxrss_kb: int
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_measured(command: list[str], cwd: Path, env: dict[str, str]) -> Measured:
+    """Run ``command`` to its end and measure it with ``os.wait4``: its own CPU time and peak RSS.
+
+    Unlike ``getrusage(RUSAGE_CHILDREN)`` (whose ``ru_maxrss`` is the largest child so far, never a
+    delta), wait4's usage is this child's alone (with any children it waited for).
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Measured(
+            wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, proc.returncode,
+            out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
+        )
+
+
 def run_doit(
     root: Path, tasks: int, backend: str, checker: str, edges: int | None = None, uptodate: bool = False
-) -> tuple[float, float]:
-    """Run doit once in ``root``; its wall and CPU (user + system) seconds.
+) -> tuple[float, float, int]:
+    """Run doit once in ``root``; its wall and CPU (user + system) seconds and peak RSS (KiB).
 
     ``edges`` is the total number of file_dep edges (default: one per task); with ``uptodate``
     every task also carries a ``config_changed``, as storybuild's artifact tasks do.
@@ -97,16 +135,10 @@ def run_doit(
         "BENCH_UPTODATE": "1" if uptodate else "0",
     }
     (root / "state").mkdir(exist_ok=True)
-    cpu_before = children_cpu()
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "doit"],
-        cwd=root,
-        env={**os.environ, **env},
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return time.perf_counter() - start, children_cpu() - cpu_before
+    run = run_measured([sys.executable, "-m", "doit"], root, {**os.environ, **env})
+    if run.returncode != 0:
+        raise subprocess.CalledProcessError(run.returncode, "python -m doit", run.stdout, run.stderr)
+    return run.wall, run.cpu, run.maxrss_kb
 
 
 def children_cpu() -> float:
@@ -125,15 +157,15 @@ def main() -> None:
         for label, backend, checker in CONFIGS:
             full = run_doit(root, tasks, backend, checker)
             noops = [run_doit(root, tasks, backend, checker) for _ in range(NOOP_REPEATS)]
-            noop = (min(wall for wall, _ in noops), min(cpu for _, cpu in noops))
+            noop = tuple(min(run[i] for run in noops) for i in range(3))
             results.append((label, full, noop))
     sqlite_noop = results[2][2]
     print(f"{tasks} tasks, one file_dep each; no-op: best of {NOOP_REPEATS}; ratios are of no-op CPU time")
-    header = f"{'full wall':>9} {'no-op wall':>10} {'no-op cpu':>9} {'/dbm':>6} {'/sqlite3':>8}"
+    header = f"{'full wall':>9} {'no-op wall':>10} {'no-op cpu':>9} {'max RSS':>8} {'/dbm':>6} {'/sqlite3':>8}"
     print(f"{'configuration':28} {header}")
-    for label, (full_wall, _), (wall, cpu) in results:
+    for label, (full_wall, _, _), (wall, cpu, rss) in results:
         print(
-            f"{label:28} {full_wall:8.2f}s {wall:9.2f}s {cpu:8.2f}s"
+            f"{label:28} {full_wall:8.2f}s {wall:9.2f}s {cpu:8.2f}s {rss / 1024:6.0f}MB"
             f" {cpu / results[0][2][1]:6.2f} {cpu / sqlite_noop[1]:8.2f}"
         )
 

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from noop_doit import children_cpu
+from noop_doit import run_measured
 
 from storybuild.store import journal
 
@@ -24,17 +22,21 @@ REPO = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class Timing:
-    """Wall and CPU (user + system, of the child processes) seconds of one run."""
+    """Wall and CPU (user + system, of the child process) seconds of one run, and its peak RSS in KiB."""
 
     wall: float
     cpu: float
+    maxrss_kb: int = 0
 
 
 class TempProject:
-    """A project folder in a fresh temp dir, with /work/main's dodo.py and its own cache and state."""
+    """A project folder in a fresh temp dir, with /work/main's dodo.py, its own state and its own (or a given) cache."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, cache_dir: Path | None = None) -> None:
+        """``cache_dir``: the artifact cache to use (another project's, to share it); default, its own."""
         self.root = Path(tempfile.mkdtemp(prefix=prefix))
+        self.cache_dir = cache_dir or self.root / ".storybuild" / "cache"
+        self.last_returncode = 0
         shutil.copy(REPO / "dodo.py", self.root / "dodo.py")
         (self.root / "stories").mkdir()
 
@@ -56,36 +58,33 @@ class TempProject:
         as it does for users, even where the caller's environment sets PYTHONDONTWRITEBYTECODE.
         """
         env = {k: v for k, v in os.environ.items() if not k.startswith(("COMFYUI_", "LM_STUDIO_"))}
-        env["STORYBUILD_CACHE_DIR"] = str(self.root / ".storybuild" / "cache")
+        env["STORYBUILD_CACHE_DIR"] = str(self.cache_dir)
         if bytecode:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             env["PYTHONPYCACHEPREFIX"] = str(self.root / ".pycache")
         return env
 
-    def run(self, *args: str, python: tuple[str, ...] = (), bytecode: bool = True) -> tuple[Timing, str]:
-        """Run ``python -m doit *args`` here; its timing and stderr. A failed run stops the bench."""
-        cpu_before, start = children_cpu(), time.perf_counter()
-        result = subprocess.run(
-            [sys.executable, *python, "-m", "doit", *args], cwd=self.root, env=self.env(bytecode),
-            capture_output=True, text=True,
-        )
-        timing = Timing(time.perf_counter() - start, children_cpu() - cpu_before)
-        if result.returncode != 0:
+    def run(
+        self, *args: str, python: tuple[str, ...] = (), bytecode: bool = True, allow: tuple[int, ...] = ()
+    ) -> tuple[Timing, str]:
+        """Run ``python -m doit *args`` here; its timing (with peak RSS) and its output, stdout then stderr.
+
+        A run that fails, with an exit status not in ``allow``, stops the bench; ``last_returncode``
+        keeps the status of the last run.
+        """
+        result = run_measured([sys.executable, *python, "-m", "doit", *args], self.root, self.env(bytecode))
+        self.last_returncode = result.returncode
+        if result.returncode not in (0, *allow):
             tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
             raise SystemExit(f"`doit {' '.join(args)}` failed ({result.returncode}) in {self.root}:\n{tail}")
-        return timing, result.stderr
+        return Timing(result.wall, result.cpu, result.maxrss_kb), result.stdout + result.stderr
 
     def python(self, code: str, *args: str, python: tuple[str, ...] = ()) -> tuple[Timing, str, str]:
         """Run ``python -c code`` here; its timing, stdout and stderr."""
-        cpu_before, start = children_cpu(), time.perf_counter()
-        result = subprocess.run(
-            [sys.executable, *python, "-c", code, *args], cwd=self.root, env=self.env(),
-            capture_output=True, text=True,
-        )
-        timing = Timing(time.perf_counter() - start, children_cpu() - cpu_before)
+        result = run_measured([sys.executable, *python, "-c", code, *args], self.root, self.env())
         if result.returncode != 0:
             raise SystemExit(f"python -c ... failed ({result.returncode}) in {self.root}:\n{result.stderr[-3000:]}")
-        return timing, result.stdout, result.stderr
+        return Timing(result.wall, result.cpu, result.maxrss_kb), result.stdout, result.stderr
 
     def records(self) -> list[dict]:
         """Every journal record so far."""
