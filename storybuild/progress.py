@@ -188,6 +188,13 @@ class StoryReporter:
     def complete_run(self) -> None:
         """Print the summary."""
         global _active
+        # doit swaps sys.stdout/stderr for each Python action to capture its output, which is not
+        # thread-safe: under -P thread a race can leave them pointing at a finished action's
+        # capture, and Python exits 120 when it cannot flush them. Put the real ones back.
+        if sys.stdout is not sys.__stdout__ and type(sys.stdout).__module__.startswith("doit"):
+            sys.stdout = sys.__stdout__
+        if sys.stderr is not sys.__stderr__ and type(sys.stderr).__module__.startswith("doit"):
+            sys.stderr = sys.__stderr__
         if _active is self:
             _active = None
         with self.lock:

@@ -66,23 +66,25 @@ def observe(path: str, ident: Identity, file_digest: str) -> None:
     _observed[path] = (ident, file_digest)
 
 
-def _as_observed(path: str, now: Identity) -> Identity:
-    """The identity a stamp records for target ``path``: as last seen intact, unless it is still intact now.
+def _as_observed(path: str, now: Identity) -> list[Any]:
+    """What a stamp records for target ``path``: its identity (and digest) as last seen intact, or now if still intact.
 
     Only the ctime moved (another story's target linked to the same cache entry, which changes the
     link count): the digest tells whether the bytes are still the ones seen.
     """
     seen = _observed.get(path)
-    if seen is None or seen[0] == now:
-        return now
+    if seen is None:
+        return list(now)
     ident, known = seen
+    if ident == now:
+        return [*now, known]
     if (now[0], now[1], now[3]) == (ident[0], ident[1], ident[3]):
         try:
             if _digest_of(path) == known:
-                return now
+                return [*now, known]
         except OSError:
             pass
-    return ident
+    return [*ident, known]
 
 
 @dataclass
@@ -166,6 +168,8 @@ class Settled:
         self._verdicts: dict[str, bool] = {}
         self._conn: sqlite3.Connection | None = None
         self._stat_cache: dict[str, Identity] = {}
+        self._hashed: dict[tuple[int, ...], str] = {}
+        self._root = str(project.root)
         self.left_out = 0  # settled stories this run created no task for
         self._matched: dict[str, dict[str, Any]] = {}  # stamps that held when this run began
 
@@ -189,20 +193,46 @@ class Settled:
         snapshot = self._snapshots[slug] = self._story_files(slug)
         request = self.request
         if request.usable and not request.stages and slug not in request.named:
+            del self._snapshots[slug]
             return True  # the run names only other stories' tasks: this one is not needed
         stamp = self._read(slug)
         if (
             stamp is None or stamp.get("format") != _FORMAT or stamp.get("context") != self.context()
-            or stamp.get("story") != snapshot
-            or not all(tuple(ident) == self._stat(path) for path, *ident in stamp.get("files", ()))
+            or stamp.get("story") != snapshot or not all(map(self._holds, stamp.get("files", ())))
         ):
             return False
-        # Nothing changed since the stamp: what it settled still is, unless this run changes its files.
-        self._matched[slug] = stamp
         if request.usable and slug not in request.named and request.stages <= set(stamp.get("stages", ())):
             self.left_out += 1
+            del self._snapshots[slug]  # kept only for the stories this run stamps
             return True
+        # Nothing changed since the stamp: what it settled still is, unless this run changes its files.
+        self._matched[slug] = stamp
         return False
+
+    def _holds(self, recorded: list[Any]) -> bool:
+        """Whether a stamp's file entry [path, size, mtime, ctime, inode(, digest)] still describes the file.
+
+        Only the ctime moved, with a digest recorded: another story linked the same cache entry (a
+        link changes the ctime of every name of the file), or the bytes were rewritten in place
+        with the mtime put back. The digest tells which; one hash per file per run.
+        """
+        path = recorded[0]
+        try:
+            st = os.stat(os.path.join(self._root, path))
+        except OSError:
+            return recorded[1] == MISSING[0]
+        if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == tuple(recorded[1:5]):
+            return True
+        if len(recorded) < 6 or (st.st_size, st.st_mtime_ns, st.st_ino) != (recorded[1], recorded[2], recorded[4]):
+            return False
+        known = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        found = self._hashed.get(known)
+        if found is None:
+            try:
+                found = self._hashed[known] = _digest_of(os.path.join(self._root, path))
+            except OSError:
+                return False
+        return found == recorded[5]
 
     def context(self) -> str:
         """The digest of what every story's tasks depend on beyond its own files."""
@@ -272,8 +302,13 @@ class Settled:
                 if name not in _NEVER_SETTLED and all(f"{name}:{a.item}" in ok for a in artifacts)
             }
             files = list(self._externals[slug])
+            before = {path: state for path, *state in self._matched.get(slug, {}).get("files", ())}
             for target in sorted({t for artifacts in made.values() for a in artifacts for t in a.targets.values()}):
-                files.append([target, *_as_observed(target, identity(self.project.path(target)))])
+                state = _as_observed(target, identity(os.path.join(self._root, target)))
+                old = before.get(target)
+                if len(state) == 4 and old is not None and len(old) > 4 and old[:4] == state:
+                    state.append(old[4])  # not seen by this run, unchanged since the stamp: its digest holds
+                files.append([target, *state])
             if slug in self._matched:
                 stages |= _still_settled(self._matched[slug], files, made, ran=slug in ran)
             stamp = {"format": _FORMAT, "context": self.context(), "stages": sorted(stages),
@@ -336,9 +371,18 @@ def _still_settled(old: dict[str, Any], files: list[list[Any]], made: dict[str, 
                 if dep in producer:
                     todo.append(producer[dep])
             todo.extend(by_name[name] for name in artifact.after if name in by_name)
-        if all(path not in after or before.get(path) == after[path] for path in paths):
+        if all(path not in after or _same(before.get(path), after[path]) for path in paths):
             kept.add(stage)
     return kept
+
+
+def _same(old: list[Any] | None, new: list[Any]) -> bool:
+    """Two recorded states of a file are the same bytes: equal, or equal but for the ctime with one digest."""
+    if old is None:
+        return False
+    if old[:4] == new[:4]:
+        return True
+    return len(old) > 4 and len(new) > 4 and (old[0], old[1], old[3], old[4]) == (new[0], new[1], new[3], new[4])
 
 
 def _tree(folder: Path, follow: bool = False, with_ctime: bool = True) -> list[Any]:
