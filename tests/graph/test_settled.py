@@ -218,7 +218,9 @@ def test_list_info_clean_and_forget_say_the_same_with_stamps(two, tmp_path):
         return out.returncode, out.stdout.replace(str(root), "ROOT")
 
     for args in (["list", "--all"], ["list", "--all", "--status"], ["info", "tts:tiny/0001"],
-                 ["clean", "-n", "tts"], ["clean", "-n", "final_wav"]):
+                 ["clean", "-n", "tts"], ["clean", "-n", "final_wav"], ["clean", "-n", "scene"],
+                 ["forget", "tts:twin/0002"], ["list", "--status", "tts"], ["clean", "tts:tiny/0003"],
+                 ["list", "--status", "tts"]):
         assert said(two.root, *args) == said(bare, *args), args
 
 
