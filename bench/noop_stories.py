@@ -412,8 +412,8 @@ def print_report(args: argparse.Namespace, sizes: list[Size], detail: Detail | N
               f" {sum(s.made.values())} ({summary(s.made)}); reused {s.reused}")
         for note in s.notes:
             print(f"    note: {note}")
-    print("  then one no-op each, not counted: it re-checks the stories whose stamps the build made stale (a new"
-          " hard link to a shared cache entry changes the ctime of every link) and stamps them again:")
+    print("  then one no-op each, not counted (it would check again any story whose stamp the build left stale;"
+          " a link to a shared cache entry moves only the ctime, which a recorded digest forgives):")
     for s in sizes:
         print(f"  {s.stories:5} stories: {s.first.wall:6.2f}s  {s.first_line}")
 
