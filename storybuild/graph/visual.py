@@ -120,10 +120,39 @@ def key_scene(story: Story) -> Scene:
     return max(story.scenes, key=lambda scene: (len(scene.lines), -story.scenes.index(scene)))
 
 
+OWN_THUMBNAILS = ("thumbnail.png", "thumbnail.jpg", "thumbnail.jpeg", "thumbnail.webp")
+
+
+def own_thumbnail(project: Project, entry: StoryEntry) -> str | None:
+    """The root-relative path of a thumbnail the story folder provides, or None."""
+    for name in OWN_THUMBNAILS:
+        path = f"{entry.layout.source_dir}/{name}"
+        if project.path(path).is_file():
+            return path
+    return None
+
+
 def thumbnail_artifacts(project: Project, entry: StoryEntry) -> Iterator[Artifact]:
-    """thumbnail.png: the title over the key scene, drawn again without its caption."""
+    """thumbnail.png: the title over the key scene, drawn again without its caption; or the story's own."""
     layout, title = entry.layout, entry.story.title
     scene, size = key_scene(entry.story), (1280, 720)
+    own = own_thumbnail(project, entry)
+    if own is not None:
+        # A build file edited by hand is made again (targets are checked by content): a picture
+        # of your own goes in the story folder, and is fitted to the thumbnail's size here.
+        def fit(request: Request, out: dict[str, Path]) -> None:
+            from PIL import Image, ImageOps
+
+            with Image.open(project.path(own)) as picture:
+                fitted = ImageOps.fit(picture.convert("RGB"), size, Image.Resampling.LANCZOS)
+            fitted.save(out["thumbnail.png"], format="PNG")
+
+        yield Artifact(
+            stage="thumbnail", item=entry.slug, targets={"thumbnail.png": layout.thumbnail},
+            recipe={"own": True, "size": list(size)}, build=fit, runtime=project.runtime, inputs=[own],
+            title=f"thumbnail of {title} (from {own})", tools=("pillow",),
+        )
+        return
     seed = entry.seed("scene", scene.id)
 
     def build(request: Request, out: dict[str, Path]) -> None:

@@ -132,3 +132,20 @@ def test_reroll_changes_one_scene_and_survives_rebuilds(visual_built):
     visual_built.doit("scene")
     rebuilt = hashlib.sha256((out / "scenes" / "barn.png").read_bytes()).hexdigest()
     assert rebuilt == after[Path("scenes/barn.png")]
+
+
+def test_a_thumbnail_in_the_story_folder_is_used_fitted_and_followed(project):
+    story = project.add_story("tiny").parent
+    Image.new("RGB", (640, 480), (220, 20, 20)).save(story / "thumbnail.jpg")
+    project.doit("thumbnail")
+    thumb = project.build / "tiny" / "thumbnail.png"
+    pixels = np.asarray(Image.open(thumb).convert("RGB"), dtype=np.float32)
+    assert pixels.shape == (720, 1280, 3) and pixels[..., 0].mean() > 180 and pixels[..., 2].mean() < 60
+    (story / "thumbnail.jpg").unlink()
+    Image.new("RGB", (1920, 1080), (20, 20, 220)).save(story / "thumbnail.png")
+    project.doit("thumbnail")
+    assert np.asarray(Image.open(thumb).convert("RGB"), dtype=np.float32)[..., 2].mean() > 180
+    (story / "thumbnail.png").unlink()  # none of your own: the title over the key scene again
+    project.doit("thumbnail")
+    drawn = np.asarray(Image.open(thumb).convert("L"), dtype=np.float32)
+    assert drawn.std() > 30 and np.asarray(Image.open(thumb).convert("RGB"))[..., 2].mean() < 180
