@@ -26,11 +26,11 @@ def test_each_change_calls_only_its_endpoint(site) -> None:
     assert site.record()["video"]["content"] in site.fake.videos[video_id]["snippet"]["description"]
 
     thumbnail = site.build / "thumbnail.png"
-    Image.new("RGB", (1280, 720), (200, 30, 30)).save(site.root / "red.png")
-    site.replace_built("thumbnail:tiny", thumbnail, (site.root / "red.png").read_bytes())
+    Image.new("RGB", (1280, 720), (200, 30, 30)).save(site.root / "stories" / "tiny" / "thumbnail.png")  # your own
     calls, _ = _publish_counting(site)
     assert calls == Counter({"thumbnails.set": 1})
     assert site.fake.thumbnails[video_id] == thumbnail.read_bytes()
+    assert Image.open(thumbnail).convert("RGB").getpixel((640, 360)) == (200, 30, 30)
 
     srt = site.build / "story.srt"
     site.replace_built("subtitles:tiny", srt, srt.read_bytes().replace(b"bell", b"BELL"))
