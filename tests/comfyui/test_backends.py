@@ -219,7 +219,9 @@ def test_a_long_clip_is_made_in_segments_and_a_crash_redoes_only_the_failed_one(
     runner = threading.Thread(target=first_run)
     runner.start()
     deadline = time.monotonic() + 30
-    while len(comfy.prompts) < mark + 1 and time.monotonic() < deadline:
+    # Running its nodes, so it has taken its faults already (submitted is not enough on a busy machine).
+    while (len(comfy.prompts) < mark + 1 or comfy.running is None or comfy.runner.node is None) \
+            and time.monotonic() < deadline:
         time.sleep(0.01)
     comfy.configure(error_jobs=1)  # the first segment is already running: the second one fails
     runner.join(60)
