@@ -66,6 +66,13 @@ def observe(path: str, ident: Identity, file_digest: str) -> None:
     _observed[path] = (ident, file_digest)
 
 
+def _ctime_alone_moved(old: Any, new: Any) -> bool:
+    """Two [size, mtime, ctime, inode, ...] records differ in the ctime alone: a link to the same
+    cache entry does that (the link count is in the inode), and so does an in-place rewrite with the
+    mtime put back; only the bytes' digest tells them apart."""
+    return (old[0], old[1], old[3]) == (new[0], new[1], new[3])
+
+
 def _as_observed(path: str, now: Identity) -> list[Any]:
     """What a stamp records for target ``path``: its identity (and digest) as last seen intact, or now if still intact.
 
@@ -78,7 +85,7 @@ def _as_observed(path: str, now: Identity) -> list[Any]:
     ident, known = seen
     if ident == now:
         return [*now, known]
-    if (now[0], now[1], now[3]) == (ident[0], ident[1], ident[3]):
+    if _ctime_alone_moved(ident, now):
         try:
             if _digest_of(path) == known:
                 return [*now, known]
@@ -223,7 +230,8 @@ class Settled:
             return recorded[1] == MISSING[0]
         if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == tuple(recorded[1:5]):
             return True
-        if len(recorded) < 6 or (st.st_size, st.st_mtime_ns, st.st_ino) != (recorded[1], recorded[2], recorded[4]):
+        now = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        if len(recorded) < 6 or not _ctime_alone_moved(recorded[1:5], now):
             return False
         known = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         found = self._hashed.get(known)
@@ -382,7 +390,7 @@ def _same(old: list[Any] | None, new: list[Any]) -> bool:
         return False
     if old[:4] == new[:4]:
         return True
-    return len(old) > 4 and len(new) > 4 and (old[0], old[1], old[3], old[4]) == (new[0], new[1], new[3], new[4])
+    return len(old) > 4 and len(new) > 4 and old[4] == new[4] and _ctime_alone_moved(old, new)
 
 
 def _tree(folder: Path, follow: bool = False, with_ctime: bool = True) -> list[Any]:
